@@ -1,0 +1,1 @@
+"""Building blocks shared by every service: settings, logging, events, topology, outbox, inbox, database, auth."""

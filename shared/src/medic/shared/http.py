@@ -1,0 +1,94 @@
+"""What every service's HTTP app has: health, readiness, AsyncAPI, correlation ids and request logs."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse
+from faststream.specification import AsyncAPI, get_asyncapi_html
+from medic.shared.auth import TokenVerifier
+from medic.shared.logging import get_logger
+from medic.shared.settings import ServiceSettings
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+log = get_logger(__name__)
+
+CORRELATION_HEADER = "X-Correlation-ID"
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+def correlation_id_from(request: Request) -> uuid.UUID:
+    """The caller's correlation id if it is a UUID, else a new one (stored on the request)."""
+    existing: uuid.UUID | None = getattr(request.state, "correlation_id", None)
+    return existing or uuid.uuid4()
+
+
+class RequestContextMiddleware(BaseHTTPMiddleware):
+    """Binds a correlation id for the request's log lines and logs one line per request (path, no query)."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        try:
+            correlation_id = uuid.UUID(request.headers.get(CORRELATION_HEADER, ""))
+        except ValueError:
+            correlation_id = uuid.uuid4()
+        request.state.correlation_id = correlation_id
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(correlation_id=str(correlation_id))
+        started = time.perf_counter()
+        response = await call_next(request)
+        response.headers[CORRELATION_HEADER] = str(correlation_id)
+        if request.url.path not in ("/healthz", "/readyz"):
+            log.info(
+                "http.request",
+                method=request.method,
+                path=request.url.path,
+                status=response.status_code,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+        return response
+
+
+def create_app(
+    *,
+    title: str,
+    description: str,
+    settings: ServiceSettings,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    asyncapi: AsyncAPI,
+    readiness: Callable[[FastAPI], Mapping[str, ReadinessCheck]],
+) -> FastAPI:
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.token_verifier = TokenVerifier(settings)
+    app.add_middleware(RequestContextMiddleware)
+
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="The database and the broker are reachable")
+    async def readyz() -> JSONResponse:
+        results: dict[str, str] = {}
+        for name, check in readiness(app).items():
+            try:
+                await asyncio.wait_for(check(), timeout=3)
+                results[name] = "ok"
+            except Exception as error:
+                results[name] = f"unavailable: {type(error).__name__}"
+        ready = all(value == "ok" for value in results.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": results}, 200 if ready else 503
+        )
+
+    @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the events")
+    async def asyncapi_json() -> Response:
+        return Response(asyncapi.to_specification().to_json(), media_type="application/json")
+
+    @app.get("/asyncapi", tags=["operations"], summary="AsyncAPI document, rendered", include_in_schema=False)
+    async def asyncapi_html() -> HTMLResponse:
+        return HTMLResponse(get_asyncapi_html(asyncapi.to_specification()))
+
+    return app

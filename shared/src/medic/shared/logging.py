@@ -1,0 +1,122 @@
+"""structlog JSON logging: one line per record, personal fields redacted, no locals in tracebacks.
+
+Standard-library loggers (FastStream, aio-pika, SQLAlchemy, uvicorn) are routed through the same
+processors, so their records are JSON, carry the bound context and are redacted too.
+"""
+
+import logging
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+from structlog.tracebacks import ExceptionDictTransformer
+from structlog.types import EventDict, Processor, WrappedLogger
+
+# Keys whose values are personal data (or secrets) wherever they appear in a log record.
+PERSONAL_KEYS: frozenset[str] = frozenset(
+    {
+        "name",
+        "first_name",
+        "last_name",
+        "full_name",
+        "email",
+        "contact_email",
+        "phone",
+        "telephone",
+        "address",
+        "postcode",
+        "date_of_birth",
+        "dob",
+        "password",
+        "token",
+        "authorization",
+        "jwt_secret",
+        "secret",
+    }
+)
+REDACTED = "[redacted]"
+
+
+def redact(value: Any, keys: frozenset[str] = PERSONAL_KEYS) -> Any:
+    """Return a copy of `value` with the values of personal keys replaced, at any depth."""
+    if isinstance(value, Mapping):
+        return {k: REDACTED if str(k).lower() in keys else redact(v, keys) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v, keys) for v in value]
+    return value
+
+
+def redact_personal_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """structlog processor: the record's own keys and nested values alike."""
+    return {
+        k: REDACTED if k.lower() in PERSONAL_KEYS and k != "event" else redact(v)
+        for k, v in event_dict.items()
+    }
+
+
+def _add_service(service: str) -> Processor:
+    def add_service(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+        event_dict.setdefault("service", service)
+        return event_dict
+
+    return add_service
+
+
+def _shared_processors(service: str) -> list[Processor]:
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        _add_service(service),
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # show_locals=False: a handler's locals may hold personal data.
+        structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),
+        redact_personal_fields,
+    ]
+
+
+def configure_logging(service: str, level: str = "INFO", stream: Any = None) -> None:
+    """Configure structlog and the standard library to write JSON lines to `stream` (stderr)."""
+    shared = _shared_processors(service)
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "faststream", "aio_pika", "aiormq"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = []
+        logger.propagate = True
+    # Library chatter that says nothing an operator needs at INFO.
+    for name in ("aio_pika", "aiormq", "sqlalchemy.engine", "alembic"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+
+
+def bind_context(**values: Any) -> None:
+    structlog.contextvars.bind_contextvars(**values)
+
+
+def clear_context() -> None:
+    structlog.contextvars.clear_contextvars()
+
+
+def get_logger(name: str | None = None) -> Any:
+    return structlog.stdlib.get_logger(name)

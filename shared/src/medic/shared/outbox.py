@@ -1,0 +1,62 @@
+"""The transactional outbox: events are rows written in the same transaction as the state change.
+
+A row is `pending` until the relay has the broker's confirm for it, then `published`. The relay
+(`relay.py`) is the only reader.
+"""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from medic.shared.events import Envelope, EventPayload
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+    insert,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"
+    PUBLISHED = "published"
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        # BIGINT on PostgreSQL; SQLite only autoincrements an INTEGER PRIMARY KEY.
+        Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+        Column("event_id", Uuid, nullable=False, unique=True),
+        Column("event_type", String(200), nullable=False),
+        Column("body", LargeBinary, nullable=False),
+        Column("state", String(16), nullable=False, default=OutboxState.PENDING.value),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("published_at", DateTime(timezone=True)),
+        Column("attempts", Integer, nullable=False, default=0),
+        Column("last_error", Text),
+        Index("ix_outbox_pending", "state", "id"),
+    )
+
+
+async def add_to_outbox(connection: AsyncConnection, outbox: Table, envelope: Envelope[EventPayload]) -> None:
+    """Stage an event in the caller's open transaction; it is published only if that transaction commits."""
+    await connection.execute(
+        insert(outbox).values(
+            event_id=envelope.id,
+            event_type=envelope.type,
+            body=envelope.model_dump_json().encode(),
+            state=OutboxState.PENDING.value,
+            created_at=datetime.now(UTC),
+            attempts=0,
+        )
+    )

@@ -1,0 +1,86 @@
+"""Publishing outbox rows to RabbitMQ: persistent, mandatory, with publisher confirms.
+
+The relay owns this connection and reconnects it itself after any failure, so there is exactly one
+place that decides when a row counts as published: the broker's confirm for that message.
+"""
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange, DeliveryMode
+from medic.shared.topology import Topology, declare_event_exchanges
+
+
+@dataclass(frozen=True)
+class OutgoingEvent:
+    event_id: uuid.UUID
+    event_type: str
+    body: bytes
+
+
+class EventPublisher(Protocol):
+    async def publish(self, events: Sequence[OutgoingEvent]) -> list[BaseException | None]:
+        """Publish in order; one result per event: None once confirmed, else why it was not."""
+
+    async def reset(self) -> None:
+        """Drop the connection after a failure; the next publish reconnects."""
+
+    async def close(self) -> None: ...
+
+
+class RabbitEventPublisher:
+    def __init__(self, url: str, topology: Topology, *, timeout_s: float = 10.0) -> None:
+        self._url = url
+        self._topology = topology
+        self._timeout_s = timeout_s
+        self._connection: AbstractConnection | None = None
+        self._channel: AbstractChannel | None = None
+        self._exchange: AbstractExchange | None = None
+
+    async def _ensure_exchange(self) -> AbstractExchange:
+        if self._exchange is not None and self._channel is not None and not self._channel.is_closed:
+            return self._exchange
+        await self.reset()
+        self._connection = await aio_pika.connect(self._url, timeout=self._timeout_s)
+        # on_return_raises: an unroutable event fails its publish instead of being confirmed silently.
+        self._channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
+        await declare_event_exchanges(self._channel, self._topology)
+        self._exchange = await self._channel.get_exchange(self._topology.events_exchange.name, ensure=False)
+        return self._exchange
+
+    async def publish(self, events: Sequence[OutgoingEvent]) -> list[BaseException | None]:
+        exchange = await self._ensure_exchange()
+        confirmations = [
+            asyncio.wait_for(
+                exchange.publish(
+                    aio_pika.Message(
+                        event.body,
+                        message_id=str(event.event_id),
+                        type=event.event_type,
+                        content_type="application/json",
+                        delivery_mode=DeliveryMode.PERSISTENT,
+                    ),
+                    routing_key=event.event_type,
+                    mandatory=True,
+                ),
+                self._timeout_s,
+            )
+            for event in events
+        ]
+        results = await asyncio.gather(*confirmations, return_exceptions=True)
+        return [result if isinstance(result, BaseException) else None for result in results]
+
+    async def reset(self) -> None:
+        connection, self._connection, self._channel, self._exchange = self._connection, None, None, None
+        if connection is not None and not connection.is_closed:
+            try:
+                await connection.close()
+            except Exception:  # noqa: S110 - the connection is being thrown away after a failure
+                pass
+
+    async def close(self) -> None:
+        await self.reset()

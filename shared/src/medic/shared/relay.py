@@ -1,0 +1,120 @@
+"""The outbox relay: claims pending rows, publishes them in order with confirms, marks them published.
+
+It wakes as soon as a unit of work commits an event (`wake()`), and also sweeps every
+`sweep_interval_s` for rows left by other processes or by a crash. On PostgreSQL rows are claimed with
+`FOR UPDATE SKIP LOCKED`, so several relays can share one outbox without publishing a row twice. A crash
+between the broker's confirm and the commit that marks the row publishes it again: consumers' inboxes
+absorb that duplicate.
+"""
+
+import asyncio
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from medic.shared.logging import get_logger
+from medic.shared.outbox import OutboxState
+from medic.shared.publisher import EventPublisher, OutgoingEvent
+from sqlalchemy import Row, Table, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+log = get_logger(__name__)
+
+
+class PublishFailed(Exception):
+    def __init__(self, failed: int, first_error: BaseException) -> None:
+        super().__init__(f"{failed} event(s) not confirmed: {first_error!r}")
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        outbox: Table,
+        publisher: EventPublisher,
+        *,
+        batch_size: int = 200,
+        sweep_interval_s: float = 1.0,
+        max_backoff_s: float = 30.0,
+    ) -> None:
+        self._engine = engine
+        self._outbox = outbox
+        self._publisher = publisher
+        self._batch_size = batch_size
+        self._sweep_interval_s = sweep_interval_s
+        self._max_backoff_s = max_backoff_s
+        self._wake = asyncio.Event()
+        self.healthy = True
+
+    def wake(self) -> None:
+        """Called after a commit that wrote events: publish now rather than at the next sweep."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff_s = 0.1
+        while True:
+            self._wake.clear()
+            try:
+                published = await self.publish_pending()
+            except Exception as error:
+                self.healthy = False
+                log.warning("outbox.publish_failed", error=repr(error), retry_in_s=round(backoff_s, 2))
+                await self._publisher.reset()
+                await asyncio.sleep(backoff_s * random.uniform(0.8, 1.2))
+                backoff_s = min(backoff_s * 2, self._max_backoff_s)
+                continue
+            if not self.healthy:
+                log.info("outbox.publishing_resumed")
+            self.healthy, backoff_s = True, 0.1
+            if published < self._batch_size:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._sweep_interval_s)
+                except TimeoutError:
+                    pass
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of pending rows; returns how many were published."""
+        async with self._engine.connect() as connection, connection.begin():
+            rows = await self._claim(connection)
+            if not rows:
+                return 0
+            events = [OutgoingEvent(row.event_id, row.event_type, row.body) for row in rows]
+            results = await self._publisher.publish(events)
+            await self._mark(connection, rows, results)
+        failures = [error for error in results if error is not None]
+        if failures:
+            raise PublishFailed(len(failures), failures[0])
+        return len(rows)
+
+    async def _claim(self, connection: AsyncConnection) -> Sequence[Row[tuple[int, object, str, bytes]]]:
+        outbox = self._outbox
+        query = (
+            select(outbox.c.id, outbox.c.event_id, outbox.c.event_type, outbox.c.body)
+            .where(outbox.c.state == OutboxState.PENDING.value)
+            .order_by(outbox.c.id)
+            .limit(self._batch_size)
+            .with_for_update(skip_locked=True)  # ignored by SQLite, where there is one writer anyway
+        )
+        return (await connection.execute(query)).all()
+
+    async def _mark(
+        self,
+        connection: AsyncConnection,
+        rows: Sequence[Row[tuple[int, object, str, bytes]]],
+        results: Sequence[BaseException | None],
+    ) -> None:
+        outbox = self._outbox
+        confirmed = [row.id for row, error in zip(rows, results, strict=True) if error is None]
+        if confirmed:
+            await connection.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(confirmed))
+                .values(state=OutboxState.PUBLISHED.value, published_at=datetime.now(UTC))
+            )
+        for row, error in zip(rows, results, strict=True):
+            if error is not None:
+                await connection.execute(
+                    update(outbox)
+                    .where(outbox.c.id == row.id)
+                    .values(attempts=outbox.c.attempts + 1, last_error=repr(error)[:500])
+                )

@@ -1,0 +1,44 @@
+"""Settings read from environment variables; every field has a working local default.
+
+Each service subclasses `ServiceSettings` to add its own port and database URL under its own names
+(for example `PROJECTS_DATABASE_URL`), so one environment can configure all three services at once.
+"""
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "dev-only-secret-change-me-in-any-shared-environment"  # noqa: S105 - a documented local default
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str = Field(default="medic", exclude=True)
+    host: str = Field(default="127.0.0.1", validation_alias="HOST")
+    port: int = 8000
+    database_url: str = "sqlite+aiosqlite:///var/medic.db"
+
+    rabbitmq_url: str = Field(default="amqp://guest:guest@127.0.0.1:5672/", validation_alias="RABBITMQ_URL")
+    broker_namespace: str = Field(
+        default="medic",
+        validation_alias="BROKER_NAMESPACE",
+        pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="Prefix of every exchange and queue name; tests use their own to stay apart.",
+    )
+    consumer_prefetch: int = Field(default=100, ge=1, validation_alias="CONSUMER_PREFETCH")
+    consumer_max_attempts: int = Field(default=5, ge=1, validation_alias="CONSUMER_MAX_ATTEMPTS")
+    consumer_retry_delay_ms: int = Field(default=2000, ge=1, validation_alias="CONSUMER_RETRY_DELAY_MS")
+    queue_delivery_limit: int = Field(default=10, ge=1, validation_alias="QUEUE_DELIVERY_LIMIT")
+
+    outbox_batch_size: int = Field(default=200, ge=1, validation_alias="OUTBOX_BATCH_SIZE")
+    outbox_sweep_interval_s: float = Field(default=1.0, gt=0, validation_alias="OUTBOX_SWEEP_INTERVAL_S")
+    outbox_max_backoff_s: float = Field(default=30.0, gt=0, validation_alias="OUTBOX_MAX_BACKOFF_S")
+    publish_timeout_s: float = Field(default=10.0, gt=0, validation_alias="PUBLISH_TIMEOUT_S")
+
+    jwt_secret: SecretStr = Field(default=SecretStr(DEV_JWT_SECRET), validation_alias="JWT_SECRET")
+    jwt_algorithm: str = Field(default="HS256", validation_alias="JWT_ALGORITHM")
+    jwt_jwks_url: str | None = Field(default=None, validation_alias="JWT_JWKS_URL")
+    jwt_issuer: str = Field(default="medic-dev", validation_alias="JWT_ISSUER")
+    jwt_audience: str = Field(default="medic", validation_alias="JWT_AUDIENCE")
+
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
