@@ -76,9 +76,7 @@ def issue_token(
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
 
-_bearer = HTTPBearer(
-    auto_error=False, description="A JWT; `medic token --role ROLE` prints one for development."
-)
+_bearer = HTTPBearer(auto_error=False, description="A JWT; `medic token --role ROLE` prints one for development.")
 
 
 def require_roles(*allowed: Role) -> Callable[..., Awaitable[Principal]]:
@@ -102,9 +100,7 @@ def require_roles(*allowed: Role) -> Callable[..., Awaitable[Principal]]:
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             ) from None
         if not principal.roles & set(allowed):
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, f"requires one of the roles: {', '.join(sorted(allowed))}"
-            )
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires one of the roles: {', '.join(sorted(allowed))}")
         return principal
 
     return dependency

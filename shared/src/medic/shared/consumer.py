@@ -79,9 +79,7 @@ class EventConsumer:
         if subscription.payload_type is not None:
             payload = subscription.payload_type.model_validate(envelope.data)
         async with self._uow_factory() as uow:
-            if not await uow.first_delivery(
-                consumer=self.name, event_id=envelope.id, event_type=envelope.type
-            ):
+            if not await uow.first_delivery(consumer=self.name, event_id=envelope.id, event_type=envelope.type):
                 log.info("event.duplicate_ignored")
                 return False
             await subscription.handler(payload, envelope, uow)
@@ -199,9 +197,7 @@ def subscribe(
     description: str,
 ) -> None:
     """Attach `consumer` to its service queue. Extra bindings are declared by `declare_consumer`."""
-    queue = topology.consumer_queue(
-        consumer.name, delivery_limit=delivery_limit, binding=consumer.event_types[0]
-    )
+    queue = topology.consumer_queue(consumer.name, delivery_limit=delivery_limit, binding=consumer.event_types[0])
 
     @broker.subscriber(
         queue,

@@ -79,9 +79,7 @@ def create_app(
             except Exception as error:
                 results[name] = f"unavailable: {type(error).__name__}"
         ready = all(value == "ok" for value in results.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": results}, 200 if ready else 503
-        )
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": results}, 200 if ready else 503)
 
     @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the events")
     async def asyncapi_json() -> Response:

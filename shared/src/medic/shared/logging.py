@@ -49,10 +49,7 @@ def redact(value: Any, keys: frozenset[str] = PERSONAL_KEYS) -> Any:
 
 def redact_personal_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     """structlog processor: the record's own keys and nested values alike."""
-    return {
-        k: REDACTED if k.lower() in PERSONAL_KEYS and k != "event" else redact(v)
-        for k, v in event_dict.items()
-    }
+    return {k: REDACTED if k.lower() in PERSONAL_KEYS and k != "event" else redact(v) for k, v in event_dict.items()}
 
 
 def _add_service(service: str) -> Processor:

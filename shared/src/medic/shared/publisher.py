@@ -5,6 +5,7 @@ place that decides when a row counts as published: the broker's confirm for that
 """
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,10 +78,8 @@ class RabbitEventPublisher:
     async def reset(self) -> None:
         connection, self._connection, self._channel, self._exchange = self._connection, None, None, None
         if connection is not None and not connection.is_closed:
-            try:
+            with contextlib.suppress(Exception):  # it is being thrown away after a failure
                 await connection.close()
-            except Exception:  # noqa: S110 - the connection is being thrown away after a failure
-                pass
 
     async def close(self) -> None:
         await self.reset()

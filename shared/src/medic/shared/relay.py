@@ -8,6 +8,7 @@ absorb that duplicate.
 """
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -67,10 +68,8 @@ class OutboxRelay:
                 log.info("outbox.publishing_resumed")
             self.healthy, backoff_s = True, 0.1
             if published < self._batch_size:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._sweep_interval_s)
-                except TimeoutError:
-                    pass
 
     async def publish_pending(self) -> int:
         """Publish one batch of pending rows; returns how many were published."""

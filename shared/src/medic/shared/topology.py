@@ -78,9 +78,7 @@ class Topology:
         return RabbitQueue(name, queue_type=QueueType.QUORUM, routing_key=self.consumer_queue_name(service))
 
 
-async def _declare_exchange(
-    channel: AbstractChannel, exchange: RabbitExchange
-) -> aio_pika.abc.AbstractExchange:
+async def _declare_exchange(channel: AbstractChannel, exchange: RabbitExchange) -> aio_pika.abc.AbstractExchange:
     return await channel.declare_exchange(exchange.name, type=exchange.type.value, durable=exchange.durable)
 
 
