@@ -1,0 +1,1 @@
+"""Running the whole system: the `medic` command."""

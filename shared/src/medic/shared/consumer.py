@@ -1,50 +1,35 @@
-"""Consuming events: inbox dedupe, bounded retries through a delay queue, dead-lettering of poison.
+"""Consuming events: each envelope is applied exactly once, inside one unit of work.
 
-`EventConsumer` handles one envelope inside a unit of work: it records the event id in the inbox and
-runs the handler for the event's type in the same transaction, then commits. FastStream acks only after
-that commit returns. `DeliveryPolicy`, a broker middleware, decides what happens when handling fails:
-
-- a message that can never succeed (not JSON, not an envelope, a payload that fails validation, a type
-  nobody handles) is rejected at once into the dead-letter queue;
-- any other failure is re-published to the service's delay queue with an attempt count, and after
-  `max_attempts` it is rejected into the dead-letter queue.
+`EventConsumer.handle` records the event id in the inbox and runs the handler for the event's type in
+the same transaction, then commits; FastStream acks only after that returns. Failures are dealt with by
+`DeliveryPolicy` (delivery.py). `ConsumerBroker` wires both to a FastStream broker on the service queue.
 """
 
-import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
+import aio_pika
 import structlog
-from aio_pika import IncomingMessage
-from faststream import BaseMiddleware
-from faststream.exceptions import AckMessage, HandlerException, NackMessage, RejectMessage
 from faststream.middlewares import AckPolicy
 from faststream.rabbit import Channel, RabbitBroker
+
+from medic.shared.delivery import DeliveryPolicy, PoisonMessage
 from medic.shared.events import EventPayload, RawEnvelope
 from medic.shared.logging import get_logger
-from medic.shared.topology import ALL_EVENTS, Topology
+from medic.shared.settings import ServiceSettings
+from medic.shared.topology import ALL_EVENTS, Topology, declare_consumer
 from medic.shared.uow import UnitOfWork
-from pydantic import ValidationError
 
 log = get_logger(__name__)
-
-ATTEMPTS_HEADER = "x-medic-attempts"
-
-
-class PoisonMessage(Exception):
-    """A message that no retry can fix: dead-letter it now."""
-
-
-POISON = (PoisonMessage, ValidationError, json.JSONDecodeError, UnicodeDecodeError)
 
 EventHandler = Callable[[Any, RawEnvelope, UnitOfWork], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class Subscription:
-    """What to do with one event type: validate `data` as `payload_type` (None keeps the dict), then handle."""
+    """How to handle one event type: validate `data` as `payload_type` (None keeps the dict), then handle."""
 
     payload_type: type[EventPayload] | None
     handler: EventHandler
@@ -79,7 +64,8 @@ class EventConsumer:
         if subscription.payload_type is not None:
             payload = subscription.payload_type.model_validate(envelope.data)
         async with self._uow_factory() as uow:
-            if not await uow.first_delivery(consumer=self.name, event_id=envelope.id, event_type=envelope.type):
+            first = await uow.first_delivery(consumer=self.name, event_id=envelope.id, event_type=envelope.type)
+            if not first:
                 log.info("event.duplicate_ignored")
                 return False
             await subscription.handler(payload, envelope, uow)
@@ -88,124 +74,53 @@ class EventConsumer:
         return True
 
 
-class DeliveryPolicy:
-    """Broker middleware factory: one `_Delivery` per message, sharing this configuration."""
+class ConsumerBroker:
+    """A FastStream broker consuming one service's queue through an `EventConsumer`."""
 
-    def __init__(self, service: str, topology: Topology, *, max_attempts: int) -> None:
-        self.service = service
-        self.topology = topology
-        self.max_attempts = max_attempts
-        self.broker: RabbitBroker | None = None
-
-    def __call__(self, msg: Any, /, **kwargs: Any) -> "_Delivery":
-        return _Delivery(msg, policy=self, **kwargs)
-
-
-class _Delivery(BaseMiddleware):
-    def __init__(self, msg: Any, /, *, policy: DeliveryPolicy, **kwargs: Any) -> None:
-        super().__init__(msg, **kwargs)
-        self.policy = policy
-        self._log_tokens: Mapping[str, Any] = {}
-
-    @property
-    def raw(self) -> IncomingMessage:
-        message: IncomingMessage = self.msg
-        return message
-
-    async def on_receive(self) -> None:
-        structlog.contextvars.clear_contextvars()
-        self._log_tokens = structlog.contextvars.bind_contextvars(
-            event_id=self.raw.message_id, event_type=self.raw.type, consumer=self.policy.service
+    def __init__(self, consumer: EventConsumer, settings: ServiceSettings, *, description: str) -> None:
+        self.consumer = consumer
+        self.settings = settings
+        self.topology = Topology(settings.broker_namespace)
+        policy = DeliveryPolicy(consumer.name, self.topology, max_attempts=settings.consumer_max_attempts)
+        self.broker = RabbitBroker(
+            settings.rabbitmq_url,
+            middlewares=[policy],
+            # FastStream's per-message lines go to DEBUG; `event.handled` and failures are logged at INFO+.
+            log_level=logging.DEBUG,
+            graceful_timeout=10,
+        )
+        policy.broker = self.broker
+        queue = self.topology.consumer_queue(
+            consumer.name, delivery_limit=settings.queue_delivery_limit, binding=consumer.event_types[0]
         )
 
-    async def after_processed(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_val: BaseException | None = None,
-        exc_tb: TracebackType | None = None,
-    ) -> bool | None:
-        try:
-            if exc_val is None or not isinstance(exc_val, Exception) or isinstance(exc_val, HandlerException):
-                return False
-            if isinstance(exc_val, POISON):
-                log.error("event.dead_lettered", reason="malformed", error=_describe(exc_val))
-                raise RejectMessage() from exc_val
-            await self._retry_or_give_up(exc_val)
-            return False
-        finally:
-            structlog.contextvars.clear_contextvars()
+        @self.broker.subscriber(
+            queue,
+            exchange=self.topology.events_exchange,
+            channel=Channel(prefetch_count=settings.consumer_prefetch),
+            ack_policy=AckPolicy.REJECT_ON_ERROR,
+            title=f"{queue.name}:consume",
+            description=description,
+        )
+        async def consume(envelope: RawEnvelope) -> None:
+            await consumer.handle(envelope)
 
-    async def _retry_or_give_up(self, error: Exception) -> None:
-        attempts = _attempts(self.raw) + 1
-        if attempts >= self.policy.max_attempts:
-            log.error(
-                "event.dead_lettered",
-                reason="handler kept failing",
-                attempts=attempts,
-                error=_describe(error),
+    async def declare(self) -> None:
+        """Declare the queues and every binding (FastStream binds only the first event type)."""
+        connection = await aio_pika.connect(self.settings.rabbitmq_url, timeout=10)
+        async with connection:
+            await declare_consumer(
+                await connection.channel(),
+                self.topology,
+                self.consumer.name,
+                event_types=self.consumer.event_types,
+                delivery_limit=self.settings.queue_delivery_limit,
+                retry_delay_ms=self.settings.consumer_retry_delay_ms,
             )
-            raise RejectMessage() from error
-        try:
-            await self._publish_retry(attempts)
-        except Exception as publish_error:
-            # Could not park it for later: put it back on the queue rather than lose or dead-letter it.
-            log.warning("event.retry_not_scheduled", error=repr(publish_error))
-            raise NackMessage(requeue=True) from error
-        log.warning("event.retry_scheduled", attempts=attempts, error=_describe(error))
-        raise AckMessage() from error
 
-    async def _publish_retry(self, attempts: int) -> None:
-        if self.policy.broker is None:
-            raise RuntimeError("DeliveryPolicy.broker is not set")
-        raw = self.raw
-        await self.policy.broker.publish(
-            raw.body,
-            exchange="",
-            routing_key=self.policy.topology.retry_queue_name(self.policy.service),
-            headers={**(raw.headers or {}), ATTEMPTS_HEADER: attempts},
-            message_id=raw.message_id,
-            message_type=raw.type,
-            content_type=raw.content_type,
-            persist=True,
-            mandatory=True,
-            timeout=10,
-        )
+    async def start(self) -> None:
+        await self.declare()
+        await self.broker.start()
 
-
-def _attempts(message: IncomingMessage) -> int:
-    value = (message.headers or {}).get(ATTEMPTS_HEADER, 0)
-    return value if isinstance(value, int) else 0
-
-
-def _describe(error: BaseException) -> str:
-    """Name the problem without echoing the message body, which may hold personal data."""
-    if isinstance(error, ValidationError):
-        fields = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})
-        return f"ValidationError on {', '.join(fields) or 'body'}"
-    if isinstance(error, json.JSONDecodeError):
-        return f"invalid JSON at position {error.pos}"
-    return type(error).__name__ if not isinstance(error, PoisonMessage) else str(error)
-
-
-def subscribe(
-    broker: RabbitBroker,
-    consumer: EventConsumer,
-    topology: Topology,
-    *,
-    delivery_limit: int,
-    prefetch: int,
-    description: str,
-) -> None:
-    """Attach `consumer` to its service queue. Extra bindings are declared by `declare_consumer`."""
-    queue = topology.consumer_queue(consumer.name, delivery_limit=delivery_limit, binding=consumer.event_types[0])
-
-    @broker.subscriber(
-        queue,
-        exchange=topology.events_exchange,
-        channel=Channel(prefetch_count=prefetch),
-        ack_policy=AckPolicy.REJECT_ON_ERROR,
-        title=f"{queue.name}:consume",
-        description=description,
-    )
-    async def consume(envelope: RawEnvelope) -> None:
-        await consumer.handle(envelope)
+    async def stop(self) -> None:
+        await self.broker.stop()

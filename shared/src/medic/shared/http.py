@@ -6,19 +6,27 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 
+import aio_pika
 import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.specification import AsyncAPI, get_asyncapi_html
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
 from medic.shared.auth import TokenVerifier
 from medic.shared.logging import get_logger
 from medic.shared.settings import ServiceSettings
-from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 log = get_logger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
 ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+async def broker_reachable(url: str) -> None:
+    """Readiness: open and close a connection to the broker."""
+    connection = await aio_pika.connect(url, timeout=2)
+    await connection.close()
 
 
 def correlation_id_from(request: Request) -> uuid.UUID:
@@ -59,7 +67,7 @@ def create_app(
     settings: ServiceSettings,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
     asyncapi: AsyncAPI,
-    readiness: Callable[[FastAPI], Mapping[str, ReadinessCheck]],
+    readiness: Mapping[str, ReadinessCheck],
 ) -> FastAPI:
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.token_verifier = TokenVerifier(settings)
@@ -72,7 +80,7 @@ def create_app(
     @app.get("/readyz", tags=["operations"], summary="The database and the broker are reachable")
     async def readyz() -> JSONResponse:
         results: dict[str, str] = {}
-        for name, check in readiness(app).items():
+        for name, check in readiness.items():
             try:
                 await asyncio.wait_for(check(), timeout=3)
                 results[name] = "ok"

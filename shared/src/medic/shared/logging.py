@@ -47,6 +47,12 @@ def redact(value: Any, keys: frozenset[str] = PERSONAL_KEYS) -> Any:
     return value
 
 
+def drop_color_message(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """uvicorn adds an ANSI-coloured copy of each message; JSON lines do not need it."""
+    event_dict.pop("color_message", None)
+    return event_dict
+
+
 def redact_personal_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     """structlog processor: the record's own keys and nested values alike."""
     return {k: REDACTED if k.lower() in PERSONAL_KEYS and k != "event" else redact(v) for k, v in event_dict.items()}
@@ -69,6 +75,7 @@ def _shared_processors(service: str) -> list[Processor]:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         # show_locals=False: a handler's locals may hold personal data.
         structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),
+        drop_color_message,
         redact_personal_fields,
     ]
 

@@ -7,7 +7,6 @@ A row is `pending` until the relay has the broker's confirm for it, then `publis
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from medic.shared.events import Envelope, EventPayload
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -23,6 +22,8 @@ from sqlalchemy import (
     insert,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from medic.shared.events import Envelope, EventPayload
 
 
 class OutboxState(StrEnum):
@@ -54,7 +55,7 @@ async def add_to_outbox(connection: AsyncConnection, outbox: Table, envelope: En
         insert(outbox).values(
             event_id=envelope.id,
             event_type=envelope.type,
-            body=envelope.model_dump_json().encode(),
+            body=envelope.model_dump_json(serialize_as_any=True).encode(),  # the payload subclass, not the base
             state=OutboxState.PENDING.value,
             created_at=datetime.now(UTC),
             attempts=0,

@@ -13,6 +13,7 @@ from typing import Protocol
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange, DeliveryMode
+
 from medic.shared.topology import Topology, declare_event_exchanges
 
 

@@ -13,11 +13,12 @@ import random
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from sqlalchemy import Row, Table, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
 from medic.shared.logging import get_logger
 from medic.shared.outbox import OutboxState
 from medic.shared.publisher import EventPublisher, OutgoingEvent
-from sqlalchemy import Row, Table, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 log = get_logger(__name__)
 
@@ -46,6 +47,9 @@ class OutboxRelay:
         self._max_backoff_s = max_backoff_s
         self._wake = asyncio.Event()
         self.healthy = True
+
+    async def close(self) -> None:
+        await self._publisher.close()
 
     def wake(self) -> None:
         """Called after a commit that wrote events: publish now rather than at the next sweep."""

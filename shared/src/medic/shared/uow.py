@@ -5,11 +5,12 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+
 from medic.shared.events import Envelope, EventPayload
 from medic.shared.inbox import record_in_inbox
 from medic.shared.outbox import add_to_outbox
-from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 
 class UnitOfWork:

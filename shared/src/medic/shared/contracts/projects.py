@@ -4,8 +4,9 @@ import uuid
 from enum import StrEnum
 from typing import ClassVar
 
-from medic.shared.events import EventPayload
 from pydantic import Field
+
+from medic.shared.events import EventPayload
 
 
 class PartnerKind(StrEnum):
