@@ -1,5 +1,6 @@
 """Running the services in-process against real infrastructure, and waiting for what they do."""
 
+import importlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -9,12 +10,6 @@ import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from medic.notifications.bootstrap import build as build_notifications
-from medic.notifications.settings import NotificationsSettings
-from medic.outreach.bootstrap import build as build_outreach
-from medic.outreach.settings import OutreachSettings
-from medic.projects.bootstrap import build as build_projects
-from medic.projects.settings import ProjectsSettings
 from medic.shared.auth import Role, issue_token
 from medic.shared.settings import ServiceSettings
 from tests.support import FAST_FAILURE_HANDLING
@@ -49,11 +44,11 @@ def auth(settings: ServiceSettings, *roles: Role) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(settings, roles=roles or [Role.COORDINATOR])}"}
 
 
-BUILDERS: dict[str, tuple[Callable[[Any], Any], type[ServiceSettings]]] = {
-    "projects": (build_projects, ProjectsSettings),
-    "outreach": (build_outreach, OutreachSettings),
-    "notifications": (build_notifications, NotificationsSettings),
-}
+def builder(service: str) -> tuple[Callable[[Any], Any], type[ServiceSettings]]:
+    """The service's `bootstrap.build` and settings class, e.g. `medic.projects`."""
+    bootstrap = importlib.import_module(f"medic.{service}.bootstrap")
+    settings = importlib.import_module(f"medic.{service}.settings")
+    return bootstrap.build, getattr(settings, f"{service.capitalize()}Settings")
 
 
 @asynccontextmanager
@@ -64,7 +59,7 @@ async def running(
     async with AsyncExitStack() as stack:
         started: dict[str, Running] = {}
         for name in names:
-            build, settings_cls = BUILDERS[name]
+            build, settings_cls = builder(name)
             settings = settings_for(
                 settings_cls,
                 rabbitmq_url=rabbitmq_url,

@@ -95,7 +95,19 @@ class LocalNodeBroker(DisposableBroker):
             "RABBITMQ_PID_FILE": str(self.directory / "pid"),
         }
         subprocess.run(["rabbitmq-server", "-detached"], env=env, check=True, capture_output=True)
-        self._ctl("await_startup", "--timeout", "90")
+        self._await_startup()
+
+    def _await_startup(self, timeout_s: float = 90) -> None:
+        # Until the node has registered with epmd, await_startup fails at once instead of waiting.
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                self._ctl("await_startup", "--timeout", "30")
+                return
+            except subprocess.CalledProcessError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def _ctl(self, *args: str) -> None:
         subprocess.run(["rabbitmqctl", "-n", self.node, *args], check=True, capture_output=True, timeout=120)
@@ -105,7 +117,7 @@ class LocalNodeBroker(DisposableBroker):
 
     def start(self) -> None:
         self._ctl("start_app")
-        self._ctl("await_startup", "--timeout", "60")
+        self._await_startup()
 
     def close_all_connections(self) -> None:
         self._ctl("close_all_connections", "closed by the test suite")

@@ -1,6 +1,7 @@
 """The event backbone end to end: projects → RabbitMQ → outreach and notifications, on real infrastructure."""
 
 import asyncio
+import uuid
 from typing import Any
 
 import pytest
@@ -8,10 +9,14 @@ from sqlalchemy import func, select
 
 from medic.outreach.adapters import orm as outreach_orm
 from medic.projects.adapters import orm as projects_orm
+from medic.projects.domain.commands import RegisterPartner
+from medic.projects.service_layer.handlers import register_partner
 from medic.shared.auth import Role
+from medic.shared.contracts.projects import PartnerKind
 from medic.shared.outbox import OutboxState
 from tests.conftest import DatabaseUrls
-from tests.harness import Running, auth, eventually, running
+from tests.harness import Running, auth, running
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -113,11 +118,6 @@ async def test_relay_crash_after_confirm_republishes_and_the_inbox_absorbs_it(
 async def test_rolled_back_transaction_publishes_nothing(
     broker_namespace: tuple[str, str], database_urls: DatabaseUrls
 ) -> None:
-    from medic.projects.domain.commands import RegisterPartner
-    from medic.projects.service_layer.handlers import register_partner
-    from medic.shared.contracts.projects import PartnerKind
-    from medic.shared.http import correlation_id_from  # noqa: F401 - keeps the import graph honest
-
     url, namespace = broker_namespace
     async with running(*ALL, rabbitmq_url=url, namespace=namespace, database_urls=database_urls) as services:
         projects, notifications = services["projects"], services["notifications"]
@@ -129,9 +129,7 @@ async def test_rolled_back_transaction_publishes_nothing(
         async def commit_then_fail() -> None:
             raise Boom
 
-        uow.commit = commit_then_fail  # the handler stages its event, then the commit fails
-        import uuid
-
+        uow.commit = commit_then_fail  # type: ignore[method-assign]  # staged, then the commit fails
         with pytest.raises(Boom):
             await register_partner(
                 RegisterPartner("Rolled Back Trust", PartnerKind.CHARITY, "x@example.org", [], uuid.uuid4()), uow

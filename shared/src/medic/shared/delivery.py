@@ -11,7 +11,7 @@ Each outcome is logged with the event id and type, never the body (it may hold p
 import json
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from aio_pika import IncomingMessage
@@ -56,8 +56,7 @@ class _Delivery(BaseMiddleware):
 
     @property
     def raw(self) -> IncomingMessage:
-        message: IncomingMessage = self.msg
-        return message
+        return cast(IncomingMessage, self.msg)
 
     async def on_receive(self) -> None:
         structlog.contextvars.clear_contextvars()

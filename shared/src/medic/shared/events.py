@@ -26,7 +26,7 @@ class EventPayload(BaseModel):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         event_type = cls.__dict__.get("event_type")
-        if event_type is not None and not EVENT_TYPE_PATTERN.match(event_type):
+        if event_type is not None and not EVENT_TYPE_PATTERN.fullmatch(event_type):  # `$` alone allows "\n"
             raise ValueError(f"event type {event_type!r} must read <service>.<entity>.<verb>.v<N>")
 
 

@@ -54,8 +54,15 @@ def drop_color_message(_: WrappedLogger, __: str, event_dict: EventDict) -> Even
 
 
 def redact_personal_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
-    """structlog processor: the record's own keys and nested values alike."""
-    return {k: REDACTED if k.lower() in PERSONAL_KEYS and k != "event" else redact(v) for k, v in event_dict.items()}
+    """structlog processor: the record's own keys and nested values alike.
+
+    The rendered `exception` is left as it is: its frames' `name` is the function's, and with
+    `show_locals=False` it holds no values from the program to redact.
+    """
+    return {
+        k: v if k == "exception" else REDACTED if k.lower() in PERSONAL_KEYS and k != "event" else redact(v)
+        for k, v in event_dict.items()
+    }
 
 
 def _add_service(service: str) -> Processor:

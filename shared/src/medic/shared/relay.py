@@ -10,6 +10,7 @@ absorb that duplicate.
 import asyncio
 import contextlib
 import random
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -89,7 +90,7 @@ class OutboxRelay:
             raise PublishFailed(len(failures), failures[0])
         return len(rows)
 
-    async def _claim(self, connection: AsyncConnection) -> Sequence[Row[tuple[int, object, str, bytes]]]:
+    async def _claim(self, connection: AsyncConnection) -> Sequence[Row[int, uuid.UUID, str, bytes]]:
         outbox = self._outbox
         query = (
             select(outbox.c.id, outbox.c.event_id, outbox.c.event_type, outbox.c.body)
@@ -103,7 +104,7 @@ class OutboxRelay:
     async def _mark(
         self,
         connection: AsyncConnection,
-        rows: Sequence[Row[tuple[int, object, str, bytes]]],
+        rows: Sequence[Row[int, uuid.UUID, str, bytes]],
         results: Sequence[BaseException | None],
     ) -> None:
         outbox = self._outbox
