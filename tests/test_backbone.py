@@ -214,3 +214,24 @@ async def _equals(value: Any, expected: Any) -> Any:
 async def _has_length(value: Any, length: int) -> Any:
     actual = await value
     return actual if len(actual) == length else False
+
+
+async def test_an_unroutable_event_stays_in_the_outbox_until_a_consumer_is_bound(
+    broker_namespace: tuple[str, str], sqlite_urls: DatabaseUrls
+) -> None:
+    url, namespace = broker_namespace
+    common = {"rabbitmq_url": url, "namespace": namespace, "database_urls": sqlite_urls}
+    async with running("projects", **common) as services:
+        projects = services["projects"]
+        partner = await register(projects, "Nobody Listening Yet")
+        failed = projects_orm.outbox.c.attempts > 0
+        assert await eventually(lambda: count(projects, projects_orm.outbox, failed))  # returned, not confirmed
+        async with projects.service.engine.connect() as connection:
+            (state, error) = (
+                await connection.execute(select(projects_orm.outbox.c.state, projects_orm.outbox.c.last_error))
+            ).one()
+        assert state == OutboxState.PENDING.value
+        assert "NO_ROUTE" in error
+
+        async with running("outreach", **common) as more:
+            assert await eventually(lambda: outreach_partner_ids(more["outreach"]), timeout_s=20) == {partner["id"]}

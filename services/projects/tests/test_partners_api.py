@@ -1,0 +1,140 @@
+"""The projects HTTP API: validation, authentication and what a registration stores."""
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import func, select
+
+from medic.projects.adapters import orm
+from medic.projects.bootstrap import ProjectsService, build
+from medic.projects.settings import ProjectsSettings
+from medic.shared.auth import Role, issue_token
+
+VALID = {"name": "Riverside Food Bank", "kind": "charity", "contact_email": "hello@riverside.example"}
+
+
+@pytest.fixture
+async def projects(tmp_path: Path) -> AsyncIterator[tuple[ProjectsService, httpx.AsyncClient]]:
+    settings = ProjectsSettings(
+        PROJECTS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/projects.db",  # type: ignore[call-arg]
+        BROKER_NAMESPACE=f"t-{uuid.uuid4().hex[:8]}",
+        # Nothing consumes this namespace: events stay in the outbox, which is what these tests inspect.
+        RABBITMQ_URL="amqp://guest:guest@127.0.0.1:1/",
+        OUTBOX_MAX_BACKOFF_S=60,
+    )
+    service = build(settings)
+    async with LifespanManager(service.app):
+        transport = httpx.ASGITransport(app=service.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://projects") as client:
+            yield service, client
+
+
+def bearer(service: ProjectsService, *roles: Role) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(service.settings, roles=roles)}"}
+
+
+async def rows(service: ProjectsService, table: Any) -> int:
+    async with service.engine.connect() as connection:
+        return int((await connection.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+async def test_registering_stores_the_partner_and_stages_one_event(
+    projects: tuple[ProjectsService, httpx.AsyncClient],
+) -> None:
+    service, client = projects
+    body = {**VALID, "name": "  Riverside   Food Bank ", "areas_of_work": ["Food poverty", "food poverty", " "]}
+    response = await client.post("/partners", json=body, headers=bearer(service, Role.COORDINATOR))
+
+    assert response.status_code == 201, response.text
+    partner = response.json()
+    assert partner["name"] == "Riverside Food Bank"
+    assert partner["areas_of_work"] == ["Food poverty"]
+    assert response.headers["X-Correlation-ID"]
+    async with service.engine.connect() as connection:
+        (event_type, body_json) = (await connection.execute(select(orm.outbox.c.event_type, orm.outbox.c.body))).one()
+    assert event_type == "projects.partner.registered.v1"
+    assert partner["id"] in body_json.decode()
+    assert "hello@riverside.example" not in body_json.decode()  # the contact stays in projects
+
+    listed = await client.get("/partners", headers=bearer(service, Role.SUPERVISOR))
+    assert [p["id"] for p in listed.json()] == [partner["id"]]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": "x" * 201}, "name"),
+        ({"name": "   "}, "name"),
+        ({"kind": "pub"}, "kind"),
+        ({"contact_email": "not-an-email"}, "contact_email"),
+        ({"areas_of_work": "food"}, "areas_of_work"),
+        ({"areas_of_work": [f"area {i}" for i in range(21)]}, "areas_of_work"),
+        ({"favourite_colour": "blue"}, "favourite_colour"),
+    ],
+)
+async def test_bad_input_is_a_422_naming_the_field_and_stores_nothing(
+    projects: tuple[ProjectsService, httpx.AsyncClient], change: dict[str, Any], field: str
+) -> None:
+    service, client = projects
+    response = await client.post("/partners", json={**VALID, **change}, headers=bearer(service, Role.COORDINATOR))
+
+    assert response.status_code == 422, response.text
+    assert field in [error["loc"][-1] for error in response.json()["detail"]]
+    assert await rows(service, orm.partners) == 0
+    assert await rows(service, orm.outbox) == 0
+
+
+async def test_missing_field_and_malformed_json_are_422(projects: tuple[ProjectsService, httpx.AsyncClient]) -> None:
+    service, client = projects
+    headers = bearer(service, Role.COORDINATOR)
+    missing = await client.post("/partners", json={"name": "A"}, headers=headers)
+    assert missing.status_code == 422
+    assert {"kind", "contact_email"} <= {e["loc"][-1] for e in missing.json()["detail"]}
+    garbled = await client.post("/partners", content=b"{nope", headers={**headers, "content-type": "application/json"})
+    assert garbled.status_code == 422
+
+
+async def test_same_name_again_is_a_409(
+    projects: tuple[ProjectsService, httpx.AsyncClient],
+) -> None:
+    service, client = projects
+    headers = bearer(service, Role.COORDINATOR)
+    assert (await client.post("/partners", json=VALID, headers=headers)).status_code == 201
+    again = await client.post("/partners", json={**VALID, "name": "RIVERSIDE food bank"}, headers=headers)
+    assert again.status_code == 409
+    assert again.json()["detail"][0]["loc"] == ["body", "name"]
+    assert await rows(service, orm.outbox) == 1
+
+
+async def test_authentication_and_roles(projects: tuple[ProjectsService, httpx.AsyncClient]) -> None:
+    service, client = projects
+    assert (await client.post("/partners", json=VALID)).status_code == 401
+    bad = {"Authorization": "Bearer not-a-jwt"}
+    assert (await client.post("/partners", json=VALID, headers=bad)).status_code == 401
+    student = await client.post("/partners", json=VALID, headers=bearer(service, Role.STUDENT))
+    assert student.status_code == 403
+    assert (await client.get("/partners", headers=bearer(service, Role.PARTNER))).status_code == 403
+    assert await rows(service, orm.partners) == 0
+    for open_path in ("/healthz", "/openapi.json", "/docs", "/asyncapi.json"):
+        assert (await client.get(open_path)).status_code == 200, open_path
+
+
+async def test_asyncapi_documents_the_published_event(projects: tuple[ProjectsService, httpx.AsyncClient]) -> None:
+    _, client = projects
+    document = (await client.get("/asyncapi.json")).json()
+    assert "projects.partner.registered.v1" in str(document)
+    assert "PartnerRegisteredV1" in str(document["components"]["schemas"])
+
+
+async def test_readiness_reports_the_unreachable_broker(projects: tuple[ProjectsService, httpx.AsyncClient]) -> None:
+    _, client = projects
+    response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["database"] == "ok"
+    assert response.json()["checks"]["broker"].startswith("unavailable")
