@@ -139,7 +139,8 @@ async def test_rolled_back_transaction_publishes_nothing(
 
         # A committed event afterwards is the marker: once it is logged, anything earlier would be too.
         marker = await register(projects, "Committed Trust")
-        logged = await eventually(lambda: notifications.get("/events"))
+        await eventually(lambda: _has_length(logged_event_ids(notifications), 1))
+        logged = await notifications.get("/events")
         assert [item["subject"] for item in logged["items"]] == [f"partners/{marker['id']}"]
 
 

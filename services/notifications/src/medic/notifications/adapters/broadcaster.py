@@ -1,0 +1,91 @@
+"""The live tail: events pushed in-process to each stream subscriber once their transaction has committed.
+
+Every subscriber has its own bounded queue. Publishing never waits: a subscriber whose queue is full has
+fallen too far behind, and is dropped (its stream ends; it can catch up through `GET /events`).
+"""
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Sequence
+
+from medic.notifications.domain.model import EventFilter, LoggedEvent
+from medic.shared.logging import get_logger
+
+log = get_logger(__name__)
+
+_ids = itertools.count(1)
+
+
+class StreamSubscription:
+    """One subscriber's queue. Read it with `next`; None means the subscription has ended."""
+
+    def __init__(self, event_filter: EventFilter, *, queue_size: int) -> None:
+        self.id = next(_ids)
+        self.filter = event_filter
+        self.closed = False
+        self.dropped = False
+        self._queue: asyncio.Queue[LoggedEvent | None] = asyncio.Queue(maxsize=queue_size)
+
+    async def next(self, timeout_s: float) -> LoggedEvent | None:
+        """The next event, None once the subscription is closed; raises TimeoutError after `timeout_s` idle."""
+        if self.closed:
+            return None
+        async with asyncio.timeout(timeout_s):
+            return await self._queue.get()
+
+    def _offer(self, event: LoggedEvent) -> bool:
+        try:
+            self._queue.put_nowait(event)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    def _close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        # Wakes a reader waiting on an empty queue; one with a full queue is not waiting, and sees `closed`.
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(None)
+
+
+class EventBroadcaster:
+    def __init__(self, *, queue_size: int = 1000) -> None:
+        self._queue_size = queue_size
+        self._subscribers: dict[int, StreamSubscription] = {}
+        self.closed = False
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    def subscribe(self, event_filter: EventFilter | None = None) -> StreamSubscription:
+        subscription = StreamSubscription(event_filter or EventFilter(), queue_size=self._queue_size)
+        if self.closed:
+            subscription._close()
+        else:
+            self._subscribers[subscription.id] = subscription
+        return subscription
+
+    def unsubscribe(self, subscription: StreamSubscription) -> None:
+        self._subscribers.pop(subscription.id, None)
+        subscription._close()
+
+    def publish(self, events: Sequence[LoggedEvent]) -> None:
+        """Offer committed events to every matching subscriber, without ever waiting for one."""
+        for subscription in list(self._subscribers.values()):
+            for event in events:
+                if subscription.filter.matches(event) and not subscription._offer(event):
+                    self._subscribers.pop(subscription.id, None)
+                    subscription.dropped = True
+                    subscription._close()
+                    log.warning("stream.subscriber_dropped", subscriber=subscription.id, queue_size=self._queue_size)
+                    break
+
+    def close(self) -> None:
+        """End every stream (the app is shutting down); later subscriptions end at once."""
+        self.closed = True
+        subscribers, self._subscribers = list(self._subscribers.values()), {}
+        for subscription in subscribers:
+            subscription._close()

@@ -1,0 +1,28 @@
+"""The notifications database schema (SQLAlchemy Core). Migrations in `migrations/` create it."""
+
+from sqlalchemy import JSON, Column, DateTime, Index, MetaData, String, Table, Text, Uuid
+
+from medic.shared.inbox import inbox_table
+from medic.shared.outbox import outbox_table
+
+metadata = MetaData()
+
+event_log = Table(
+    "event_log",
+    metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("type", String(200), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("subject", Text),
+    Column("time", DateTime(timezone=True), nullable=False),
+    Column("correlation_id", Uuid, nullable=False),
+    Column("causation_id", Uuid),
+    Column("data", JSON, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("ix_event_log_time_event_id", "time", "event_id"),
+    Index("ix_event_log_type", "type"),
+    Index("ix_event_log_correlation_id", "correlation_id"),
+)
+
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)

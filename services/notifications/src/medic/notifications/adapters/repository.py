@@ -1,0 +1,74 @@
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from medic.notifications.adapters.orm import event_log
+from medic.notifications.domain.model import EventLogQuery, LoggedEvent, as_utc
+
+
+class EventLogRepository:
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def add(self, event: LoggedEvent) -> bool:
+        """Append an event; False if its id is already in the log (nothing is written then)."""
+        insert = pg_insert if self._connection.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert(event_log)
+            .values(
+                event_id=event.id,
+                type=event.type,
+                source=event.source,
+                subject=event.subject,
+                # UTC everywhere: SQLite keeps the wall-clock text only, and orders the log by it.
+                time=as_utc(event.time),
+                correlation_id=event.correlation_id,
+                causation_id=event.causation_id,
+                data=event.data,
+                received_at=as_utc(event.received_at),
+            )
+            .on_conflict_do_nothing(index_elements=["event_id"])
+        )
+        result = await self._connection.execute(statement)
+        return result.rowcount == 1
+
+    async def find(self, query: EventLogQuery, *, limit: int) -> Sequence[LoggedEvent]:
+        """Up to `limit` events matching `query`, in (time, event id) order, after `query.after` if set."""
+        c = event_log.c
+        statement = select(event_log).order_by(c.time, c.event_id).limit(limit)
+        if query.filter.type is not None:
+            statement = statement.where(c.type == query.filter.type)
+        if query.filter.source is not None:
+            statement = statement.where(c.source == query.filter.source)
+        if query.filter.subject is not None:
+            statement = statement.where(c.subject == query.filter.subject)
+        if query.correlation_id is not None:
+            statement = statement.where(c.correlation_id == query.correlation_id)
+        if query.since is not None:
+            statement = statement.where(c.time >= as_utc(query.since))
+        if query.until is not None:
+            statement = statement.where(c.time < as_utc(query.until))
+        if query.after is not None:
+            after_time = as_utc(query.after.time)
+            statement = statement.where(
+                or_(c.time > after_time, and_(c.time == after_time, c.event_id > query.after.event_id))
+            )
+        return [_to_event(row._mapping) for row in await self._connection.execute(statement)]
+
+
+def _to_event(row: Any) -> LoggedEvent:
+    return LoggedEvent(
+        id=row["event_id"],
+        type=row["type"],
+        source=row["source"],
+        subject=row["subject"],
+        time=as_utc(row["time"]),
+        correlation_id=row["correlation_id"],
+        causation_id=row["causation_id"],
+        received_at=as_utc(row["received_at"]),
+        data=row["data"],
+    )

@@ -1,0 +1,127 @@
+"""The ops event log: every domain event as received, personal fields already redacted. No I/O here."""
+
+import base64
+import binascii
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+MAX_PAGE_SIZE = 500
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An aware UTC datetime; a naive one is taken to be UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """One event in the log. `data` has been through `medic.shared.logging.redact`."""
+
+    id: uuid.UUID
+    type: str
+    source: str
+    subject: str | None
+    time: datetime
+    correlation_id: uuid.UUID
+    causation_id: uuid.UUID | None
+    received_at: datetime
+    data: dict[str, Any] = field(hash=False)
+
+
+class InvalidQuery(ValueError):
+    """A query the log cannot answer; `field` names the offending parameter."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+_CURSOR_ALPHABET = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
+_CURSOR_SEPARATOR = "|"
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in the log, ordered by (time, event id): the page after it starts past that event."""
+
+    time: datetime
+    event_id: uuid.UUID
+
+    @classmethod
+    def after(cls, event: LoggedEvent) -> "Cursor":
+        return cls(time=as_utc(event.time), event_id=event.id)
+
+    def encode(self) -> str:
+        """Opaque to clients: url-safe base64, unpadded, of the time and the event id."""
+        raw = f"{as_utc(self.time).isoformat(timespec='microseconds')}{_CURSOR_SEPARATOR}{self.event_id}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> "Cursor":
+        if not _CURSOR_ALPHABET.match(token):
+            raise InvalidQuery("cursor", "malformed cursor: use the `next_cursor` of a previous page")
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+            time_text, event_id_text = raw.split(_CURSOR_SEPARATOR)
+            time = datetime.fromisoformat(time_text)
+            event_id = uuid.UUID(event_id_text)
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise InvalidQuery("cursor", "malformed cursor: use the `next_cursor` of a previous page") from None
+        if time.tzinfo is None:
+            raise InvalidQuery("cursor", "malformed cursor: use the `next_cursor` of a previous page")
+        return cls(time=as_utc(time), event_id=event_id)
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Exact-match filters on the envelope attributes; None matches anything. Shared by the log and the stream."""
+
+    type: str | None = None
+    source: str | None = None
+    subject: str | None = None
+
+    def matches(self, event: LoggedEvent) -> bool:
+        return (
+            (self.type is None or event.type == self.type)
+            and (self.source is None or event.source == self.source)
+            and (self.subject is None or event.subject == self.subject)
+        )
+
+
+@dataclass(frozen=True)
+class EventLogQuery:
+    """One page of the log, oldest first: `since` inclusive, `until` exclusive, both on the event `time`."""
+
+    filter: EventFilter = field(default_factory=EventFilter)
+    correlation_id: uuid.UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    after: Cursor | None = None
+    limit: int = 100
+
+    def __post_init__(self) -> None:
+        if self.since is not None:
+            object.__setattr__(self, "since", as_utc(self.since))
+        if self.until is not None:
+            object.__setattr__(self, "until", as_utc(self.until))
+        if self.since is not None and self.until is not None and self.since > self.until:
+            raise InvalidQuery("since", "`since` must not be after `until`")
+        if not 1 <= self.limit <= MAX_PAGE_SIZE:
+            raise InvalidQuery("limit", f"`limit` must be between 1 and {MAX_PAGE_SIZE}")
+
+
+@dataclass(frozen=True)
+class EventPage:
+    items: Sequence[LoggedEvent]
+    next_cursor: Cursor | None
+
+    @classmethod
+    def of(cls, rows: Sequence[LoggedEvent], *, limit: int) -> "EventPage":
+        """`rows` holds up to `limit + 1` events: one more than the page means there is a next page."""
+        items = rows[:limit]
+        has_more = len(rows) > limit
+        return cls(items=items, next_cursor=Cursor.after(items[-1]) if has_more and items else None)

@@ -1,0 +1,175 @@
+"""HTTP API of the notifications service: the ops event log, and a live tail of it."""
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from medic.notifications.adapters.broadcaster import EventBroadcaster, StreamSubscription
+from medic.notifications.adapters.uow import NotificationsUnitOfWork
+from medic.notifications.domain.model import (
+    MAX_PAGE_SIZE,
+    Cursor,
+    EventFilter,
+    EventLogQuery,
+    InvalidQuery,
+    LoggedEvent,
+)
+from medic.notifications.service_layer import handlers
+from medic.shared.auth import Principal, Role, require_roles
+
+router = APIRouter(tags=["events"])
+
+Ops = Annotated[Principal, Depends(require_roles(Role.OPS))]
+TypeFilter = Annotated[str | None, Query(alias="type", description="Exact event type")]
+SourceFilter = Annotated[str | None, Query(description="Exact event source, e.g. `/services/projects`")]
+SubjectFilter = Annotated[str | None, Query(description="Exact event subject")]
+
+
+class EventOut(BaseModel):
+    id: uuid.UUID
+    type: str
+    source: str
+    subject: str | None
+    time: datetime
+    correlation_id: uuid.UUID
+    causation_id: uuid.UUID | None
+    received_at: datetime
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, event: LoggedEvent) -> "EventOut":
+        return cls(
+            id=event.id,
+            type=event.type,
+            source=event.source,
+            subject=event.subject,
+            time=event.time,
+            correlation_id=event.correlation_id,
+            causation_id=event.causation_id,
+            received_at=event.received_at,
+            data=event.data,
+        )
+
+
+class EventPageOut(BaseModel):
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+def unit_of_work(request: Request) -> NotificationsUnitOfWork:
+    factory: Callable[[], NotificationsUnitOfWork] = request.app.state.uow_factory
+    return factory()
+
+
+def _query_errors(problems: Sequence[InvalidQuery]) -> HTTPException:
+    """The same shape FastAPI gives validation errors, so clients read one format."""
+    return HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        [{"loc": ["query", problem.field], "msg": str(problem), "type": "value_error"} for problem in problems],
+    )
+
+
+@router.get(
+    "/events",
+    summary="The ops event log, oldest first",
+    description=(
+        "Every domain event the system has published, personal fields redacted. Filters are exact matches; "
+        "`since` is inclusive and `until` exclusive, both on the event `time` (a time without an offset is UTC). "
+        "Pass `next_cursor` back as `cursor` for the next page; it is null on the last one."
+    ),
+)
+async def list_events(
+    uow: Annotated[NotificationsUnitOfWork, Depends(unit_of_work)],
+    _: Ops,
+    type_: TypeFilter = None,
+    source: SourceFilter = None,
+    subject: SubjectFilter = None,
+    correlation_id: Annotated[uuid.UUID | None, Query()] = None,
+    since: Annotated[datetime | None, Query(description="ISO 8601; events at or after this time")] = None,
+    until: Annotated[datetime | None, Query(description="ISO 8601; events before this time")] = None,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
+) -> EventPageOut:
+    problems: list[InvalidQuery] = []
+    after: Cursor | None = None
+    if cursor is not None:
+        try:
+            after = Cursor.decode(cursor)
+        except InvalidQuery as problem:
+            problems.append(problem)
+    try:
+        query = EventLogQuery(
+            filter=EventFilter(type=type_, source=source, subject=subject),
+            correlation_id=correlation_id,
+            since=since,
+            until=until,
+            after=after,
+            limit=limit,
+        )
+    except InvalidQuery as problem:
+        problems.append(problem)
+    if problems:
+        raise _query_errors(problems)
+    page = await handlers.find_events(uow, query)
+    return EventPageOut(
+        items=[EventOut.of(event) for event in page.items],
+        next_cursor=page.next_cursor.encode() if page.next_cursor else None,
+    )
+
+
+def _server_sent_event(event: LoggedEvent) -> str:
+    # The JSON is one line: string values have their newlines escaped.
+    return f"id: {event.id}\nevent: {event.type}\ndata: {EventOut.of(event).model_dump_json()}\n\n"
+
+
+async def _event_stream(
+    broadcaster: EventBroadcaster, subscription: StreamSubscription, keepalive_s: float
+) -> AsyncIterator[str]:
+    """Ends when the subscription does (app shutting down, subscriber dropped); Starlette cancels it on
+    client disconnect. Either way the subscription is released."""
+    try:
+        while True:
+            try:
+                event = await subscription.next(keepalive_s)
+            except TimeoutError:
+                yield ": keepalive\n\n"
+                continue
+            if event is None:
+                return
+            yield _server_sent_event(event)
+    finally:
+        broadcaster.unsubscribe(subscription)
+
+
+@router.get(
+    "/events/stream",
+    summary="Live tail of the event log (Server-Sent Events)",
+    description=(
+        "Each committed event as an SSE message (`id`, `event` = type, `data` = the item as in `GET /events`), "
+        "with a `: keepalive` comment when idle. A client that falls too far behind is disconnected: "
+        "catch up with `GET /events`, then reconnect."
+    ),
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "An endless event stream"}},
+)
+async def stream_events(
+    request: Request,
+    _: Ops,
+    type_: TypeFilter = None,
+    source: SourceFilter = None,
+    subject: SubjectFilter = None,
+) -> StreamingResponse:
+    broadcaster: EventBroadcaster = request.app.state.broadcaster
+    keepalive_s: float = request.app.state.stream_keepalive_s
+    # Subscribed before the response starts, so nothing committed after the client sees the headers is missed.
+    subscription = broadcaster.subscribe(EventFilter(type=type_, source=source, subject=subject))
+    return StreamingResponse(
+        _event_stream(broadcaster, subscription, keepalive_s),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,178 @@
+"""The in-process broadcaster: events reach live subscribers only once committed; slow ones are dropped."""
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from medic.notifications.adapters import broadcaster as broadcaster_module
+from medic.notifications.adapters.broadcaster import EventBroadcaster
+from medic.notifications.domain.model import EventFilter, LoggedEvent
+from medic.notifications.entrypoints.consumers import CONSUMER_NAME
+from medic.notifications.service_layer import handlers
+from medic.shared.consumer import EventConsumer, Subscription
+from medic.shared.events import RawEnvelope
+from medic.shared.topology import ALL_EVENTS
+from medic.shared.uow import UnitOfWork
+
+
+def logged(type: str = "projects.partner.registered.v1", **overrides: Any) -> LoggedEvent:
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "type": type,
+        "source": "/services/projects",
+        "subject": None,
+        "time": datetime.now(UTC),
+        "correlation_id": uuid.uuid4(),
+        "causation_id": None,
+        "received_at": datetime.now(UTC),
+        "data": {},
+    }
+    values.update(overrides)
+    return LoggedEvent(**values)
+
+
+async def nothing_pending(subscription: Any) -> bool:
+    try:
+        await subscription.next(0.05)
+    except TimeoutError:
+        return True
+    return False
+
+
+async def test_a_recorded_event_is_pushed_only_when_the_transaction_commits(service, envelope):
+    subscription = service.broadcaster.subscribe()
+    event = envelope()
+    uow = service.app.state.uow_factory()
+    async with uow:
+        await handlers.record_event(event.data, event, uow)
+        assert [e.id for e in uow.recorded] == [event.id]
+        assert await nothing_pending(subscription)
+        await uow.commit()
+        assert uow.recorded == []
+    pushed = await subscription.next(1)
+    assert pushed is not None and pushed.id == event.id
+    assert await nothing_pending(subscription)
+
+
+async def test_a_rolled_back_event_is_never_pushed(service, envelope, client, ops):
+    subscription = service.broadcaster.subscribe()
+    event = envelope()
+    uow = service.app.state.uow_factory()
+    async with uow:
+        await handlers.record_event(event.data, event, uow)
+        await uow.rollback()
+    async with uow:  # reusing the unit of work starts with nothing recorded
+        assert uow.recorded == []
+        await uow.commit()
+    assert await nothing_pending(subscription)
+    assert (await client.get("/events", headers=ops)).json()["items"] == []
+
+
+async def test_a_failing_handler_pushes_nothing_and_the_redelivery_pushes_once(service, envelope, client, ops):
+    subscription = service.broadcaster.subscribe()
+    uow_factory = service.app.state.uow_factory
+
+    async def record_then_fail(data: dict[str, Any], env: RawEnvelope, uow: UnitOfWork) -> None:
+        await handlers.record_event(data, env, uow)
+        raise RuntimeError("the database went away")
+
+    failing = EventConsumer(CONSUMER_NAME, uow_factory, {ALL_EVENTS: Subscription(None, record_then_fail)})
+    event = envelope()
+    with pytest.raises(RuntimeError):
+        await failing.handle(event)
+    assert await nothing_pending(subscription)
+    assert (await client.get("/events", headers=ops)).json()["items"] == []
+
+    consumer = service.consumer.consumer
+    assert await consumer.handle(event) is True
+    assert await consumer.handle(event) is False  # a duplicate: neither logged nor pushed again
+    pushed = await subscription.next(1)
+    assert pushed is not None and pushed.id == event.id
+    assert await nothing_pending(subscription)
+
+
+async def test_subscribers_get_only_what_matches_their_filter(service, envelope, deliver_to):
+    everything = service.broadcaster.subscribe()
+    started = service.broadcaster.subscribe(EventFilter(type="projects.project.started.v1"))
+    outreach = service.broadcaster.subscribe(EventFilter(source="/services/outreach", subject="s/1"))
+    a = envelope()
+    b = envelope(type="projects.project.started.v1")
+    c = envelope(type="outreach.session.booked.v1", source="/services/outreach", subject="s/1")
+    d = envelope(type="outreach.session.booked.v1", source="/services/outreach", subject="s/2")
+    await deliver_to(a, b, c, d)
+    assert [(await everything.next(1)).id for _ in range(4)] == [a.id, b.id, c.id, d.id]
+    assert (await started.next(1)).id == b.id
+    assert (await outreach.next(1)).id == c.id
+    for subscription in (everything, started, outreach):
+        assert await nothing_pending(subscription)
+
+
+async def test_an_overflowing_subscriber_is_dropped_without_holding_up_the_others(monkeypatch):
+    warnings: list[tuple[str, dict[str, Any]]] = []
+
+    class RecordingLog:
+        def warning(self, event: str, **fields: Any) -> None:
+            warnings.append((event, fields))
+
+    monkeypatch.setattr(broadcaster_module, "log", RecordingLog())
+    broadcaster = EventBroadcaster(queue_size=2)
+    slow = broadcaster.subscribe()
+    fast = broadcaster.subscribe()
+    filtered = broadcaster.subscribe(EventFilter(type="projects.project.started.v1"))
+    events = [logged() for _ in range(3)]
+
+    for event in events:
+        broadcaster.publish([event])  # never waits, however far behind a subscriber is
+        assert (await fast.next(1)).id == event.id
+
+    assert slow.dropped and slow.closed
+    assert await slow.next(1) is None  # its stream ends at once, buffered events and all
+    assert not fast.dropped and not filtered.dropped  # events it does not want do not fill its queue
+    assert broadcaster.subscriber_count == 2
+    assert warnings == [("stream.subscriber_dropped", {"subscriber": slow.id, "queue_size": 2})]
+    assert "data" not in str(warnings)
+
+    later = logged()
+    broadcaster.publish([later])
+    assert (await fast.next(1)).id == later.id
+
+
+async def test_a_batch_larger_than_the_queue_drops_the_subscriber_once():
+    broadcaster = EventBroadcaster(queue_size=2)
+    subscription = broadcaster.subscribe()
+    broadcaster.publish([logged() for _ in range(5)])
+    assert subscription.dropped
+    assert broadcaster.subscriber_count == 0
+
+
+async def test_closing_ends_waiting_and_future_subscribers():
+    broadcaster = EventBroadcaster()
+    subscription = broadcaster.subscribe()
+    waiting = asyncio.create_task(subscription.next(5))
+    await asyncio.sleep(0)
+    broadcaster.close()
+    assert await asyncio.wait_for(waiting, 1) is None
+    assert broadcaster.subscriber_count == 0
+    assert await broadcaster.subscribe().next(5) is None
+
+
+async def test_unsubscribing_stops_delivery():
+    broadcaster = EventBroadcaster()
+    subscription = broadcaster.subscribe()
+    broadcaster.unsubscribe(subscription)
+    broadcaster.publish([logged()])
+    assert await subscription.next(1) is None
+    assert broadcaster.subscriber_count == 0
+
+
+async def test_a_broadcast_failure_does_not_fail_the_committed_handling(service, envelope, client, ops, monkeypatch):
+    def explode(events: Any) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(service.broadcaster, "publish", explode)
+    event = envelope()
+    assert await service.consumer.consumer.handle(event) is True
+    assert [item["id"] for item in (await client.get("/events", headers=ops)).json()["items"]] == [str(event.id)]

@@ -1,0 +1,305 @@
+"""The ops event log: what the consumer records, and `GET /events` (filters, cursor paging, errors, auth)."""
+
+import base64
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, select
+
+from medic.notifications.adapters import orm
+from medic.shared.auth import Role
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+async def _all_pages(client: Any, headers: dict[str, str], **params: Any) -> list[list[dict[str, Any]]]:
+    pages: list[list[dict[str, Any]]] = []
+    cursor: str | None = None
+    while True:
+        query = dict(params, **({"cursor": cursor} if cursor else {}))
+        reply = await client.get("/events", params=query, headers=headers)
+        assert reply.status_code == 200, reply.text
+        body = reply.json()
+        pages.append(body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+        assert len(pages) < 50, "paging does not terminate"
+
+
+async def test_migrations_create_the_event_log_and_messaging_tables(service):
+    def describe(connection: Any) -> dict[str, Any]:
+        inspector = inspect(connection)
+        return {
+            "tables": set(inspector.get_table_names()),
+            "columns": {c["name"]: c["nullable"] for c in inspector.get_columns("event_log")},
+            "pk": inspector.get_pk_constraint("event_log")["constrained_columns"],
+            "indexes": {i["name"]: i["column_names"] for i in inspector.get_indexes("event_log")},
+        }
+
+    async with service.engine.connect() as connection:
+        schema = await connection.run_sync(describe)
+    assert {"event_log", "outbox", "inbox", "alembic_version"} <= schema["tables"]
+    assert schema["columns"] == {
+        "event_id": False,
+        "type": False,
+        "source": False,
+        "subject": True,
+        "time": False,
+        "correlation_id": False,
+        "causation_id": True,
+        "data": False,
+        "received_at": False,
+    }
+    assert schema["pk"] == ["event_id"]
+    assert schema["indexes"] == {
+        "ix_event_log_time_event_id": ["time", "event_id"],
+        "ix_event_log_type": ["type"],
+        "ix_event_log_correlation_id": ["correlation_id"],
+    }
+
+
+async def test_an_event_is_logged_with_its_attributes_and_personal_fields_redacted(
+    service, client, ops, envelope, deliver_to
+):
+    correlation_id, causation_id = uuid.uuid4(), uuid.uuid4()
+    event = envelope(
+        subject="partner/42",
+        time=T0,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        data={
+            "partner_id": "42",
+            "name": "Riverside Food Bank",
+            "contact": {"email": "ada@example.org", "phone": "01234 567890", "role": "lead"},
+            "areas_of_work": ["food poverty"],
+        },
+    )
+    before = datetime.now(UTC)
+    await deliver_to(event)
+
+    reply = await client.get("/events", headers=ops)
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["next_cursor"] is None
+    [item] = body["items"]
+    assert set(item) == {
+        "id",
+        "type",
+        "source",
+        "subject",
+        "time",
+        "correlation_id",
+        "causation_id",
+        "received_at",
+        "data",
+    }
+    assert item["id"] == str(event.id)
+    assert item["type"] == "projects.partner.registered.v1"
+    assert item["source"] == "/services/projects"
+    assert item["subject"] == "partner/42"
+    assert datetime.fromisoformat(item["time"]) == T0
+    assert item["correlation_id"] == str(correlation_id)
+    assert item["causation_id"] == str(causation_id)
+    assert datetime.fromisoformat(item["received_at"]) >= before
+    assert item["data"] == {
+        "partner_id": "42",
+        "name": "[redacted]",
+        "contact": {"email": "[redacted]", "phone": "[redacted]", "role": "lead"},
+        "areas_of_work": ["food poverty"],
+    }
+
+    # Redacted before storage, not only on the way out.
+    async with service.engine.connect() as connection:
+        stored = (await connection.execute(select(orm.event_log.c.data))).scalar_one()
+    assert "Riverside" not in str(stored) and "ada@example.org" not in str(stored)
+
+
+async def test_a_redelivered_event_is_logged_once(service, client, ops, envelope, deliver_to):
+    event = envelope()
+    await deliver_to(event)
+    assert await service.consumer.consumer.handle(event) is False
+    reply = await client.get("/events", headers=ops)
+    assert [item["id"] for item in reply.json()["items"]] == [str(event.id)]
+
+
+async def test_filters_are_exact_matches(client, ops, envelope, deliver_to):
+    correlation_id = uuid.uuid4()
+    a = envelope(type="projects.partner.registered.v1", source="/services/projects", subject="p/1", time=T0)
+    b = envelope(
+        type="projects.project.started.v1",
+        source="/services/projects",
+        subject="p/2",
+        time=T0 + timedelta(seconds=1),
+        correlation_id=correlation_id,
+    )
+    c = envelope(
+        type="outreach.session.booked.v1",
+        source="/services/outreach",
+        subject=None,
+        time=T0 + timedelta(seconds=2),
+        correlation_id=correlation_id,
+    )
+    await deliver_to(a, b, c)
+
+    async def ids(**params: Any) -> list[str]:
+        reply = await client.get("/events", params=params, headers=ops)
+        assert reply.status_code == 200, reply.text
+        return [item["id"] for item in reply.json()["items"]]
+
+    assert await ids() == [str(a.id), str(b.id), str(c.id)]
+    assert await ids(type="projects.project.started.v1") == [str(b.id)]
+    assert await ids(type="projects.project") == []  # exact, not a prefix
+    assert await ids(source="/services/projects") == [str(a.id), str(b.id)]
+    assert await ids(subject="p/1") == [str(a.id)]
+    assert await ids(correlation_id=str(correlation_id)) == [str(b.id), str(c.id)]
+    assert await ids(correlation_id=str(correlation_id), source="/services/outreach") == [str(c.id)]
+    assert await ids(source="/services/nowhere") == []
+
+
+async def test_since_is_inclusive_and_until_exclusive_on_the_event_time(client, ops, envelope, deliver_to):
+    events = [envelope(time=T0 + timedelta(minutes=i)) for i in range(5)]
+    # Delivered out of order: the log is ordered by event time, not arrival.
+    await deliver_to(*reversed(events))
+
+    async def ids(**params: Any) -> list[str]:
+        reply = await client.get("/events", params=params, headers=ops)
+        assert reply.status_code == 200, reply.text
+        return [item["id"] for item in reply.json()["items"]]
+
+    expected = [str(e.id) for e in events]
+    assert await ids() == expected
+    since, until = (T0 + timedelta(minutes=1)).isoformat(), (T0 + timedelta(minutes=3)).isoformat()
+    assert await ids(since=since) == expected[1:]
+    assert await ids(until=until) == expected[:3]
+    assert await ids(since=since, until=until) == expected[1:3]
+    assert await ids(since=since, until=since) == []
+    # Other offsets are compared as instants; a time without an offset is UTC.
+    paris = timezone(timedelta(hours=1))
+    assert await ids(since=(T0 + timedelta(minutes=2)).astimezone(paris).isoformat()) == expected[2:]
+    assert await ids(since="2026-03-01T09:04:00") == expected[4:]
+
+
+async def test_cursor_pages_through_equal_timestamps_without_gaps_or_repeats(client, ops, envelope, deliver_to):
+    same_time = [envelope(time=T0) for _ in range(7)]
+    later = [envelope(time=T0 + timedelta(microseconds=1)) for _ in range(2)]
+    earlier = [envelope(time=T0 - timedelta(seconds=1))]
+    await deliver_to(*later, *same_time, *earlier)
+
+    pages = await _all_pages(client, ops, limit=3)
+    assert [len(page) for page in pages] == [3, 3, 3, 1]
+    seen = [item["id"] for page in pages for item in page]
+    assert len(seen) == len(set(seen)) == 10
+    expected = (
+        [str(e.id) for e in earlier]
+        + sorted((str(e.id) for e in same_time), key=uuid.UUID)
+        + sorted((str(e.id) for e in later), key=uuid.UUID)
+    )
+    assert seen == expected
+
+
+async def test_last_full_page_has_no_next_cursor(client, ops, envelope, deliver_to):
+    await deliver_to(*[envelope(time=T0) for _ in range(6)])
+    pages = await _all_pages(client, ops, limit=3)
+    assert [len(page) for page in pages] == [3, 3]
+
+
+async def test_paging_with_a_filter(client, ops, envelope, deliver_to):
+    wanted = [envelope(type="projects.project.started.v1", time=T0) for _ in range(5)]
+    await deliver_to(*[envelope(time=T0) for _ in range(5)], *wanted)
+    pages = await _all_pages(client, ops, limit=2, type="projects.project.started.v1")
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [item["id"] for page in pages for item in page] == sorted((str(e.id) for e in wanted), key=uuid.UUID)
+
+
+async def test_default_limit_is_100(client, ops, envelope, deliver_to):
+    await deliver_to(*[envelope(time=T0) for _ in range(101)])
+    reply = await client.get("/events", headers=ops)
+    body = reply.json()
+    assert len(body["items"]) == 100
+    assert body["next_cursor"] is not None
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "",
+        "not a cursor!",
+        "Zm9v",  # "foo"
+        "%%%",
+        _b64("2026-03-01T09:00:00+00:00|not-a-uuid"),
+        _b64(f"2026-03-01T09:00:00|{uuid.UUID(int=1)}"),  # no offset
+        _b64(f"yesterday|{uuid.UUID(int=1)}"),
+        _b64(f"2026-03-01T09:00:00+00:00|{uuid.UUID(int=1)}|extra"),
+        "A" * 500,
+        base64.urlsafe_b64encode(b"\xff\xfe\xfd").decode(),
+    ],
+)
+async def test_a_malformed_cursor_is_a_422_naming_the_cursor(client, ops, cursor):
+    reply = await client.get("/events", params={"cursor": cursor}, headers=ops)
+    assert reply.status_code == 422
+    detail = reply.json()["detail"]
+    assert len(detail) == 1
+    assert detail[0]["loc"] == ["query", "cursor"]
+    assert detail[0]["type"] == "value_error"
+    assert isinstance(detail[0]["msg"], str) and detail[0]["msg"]
+
+
+async def test_a_cursor_from_a_previous_page_round_trips(client, ops, envelope, deliver_to):
+    events = [envelope(time=T0 + timedelta(microseconds=i)) for i in range(3)]
+    await deliver_to(*events)
+    first = (await client.get("/events", params={"limit": 1}, headers=ops)).json()
+    cursor = first["next_cursor"]
+    assert cursor and set(cursor) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    second = (await client.get("/events", params={"limit": 5, "cursor": cursor}, headers=ops)).json()
+    assert [item["id"] for item in first["items"] + second["items"]] == [str(e.id) for e in events]
+    assert second["next_cursor"] is None
+
+
+async def test_since_after_until_is_a_422_naming_since(client, ops):
+    reply = await client.get(
+        "/events", params={"since": "2026-03-02T00:00:00Z", "until": "2026-03-01T00:00:00Z"}, headers=ops
+    )
+    assert reply.status_code == 422
+    assert reply.json() == {
+        "detail": [{"loc": ["query", "since"], "msg": "`since` must not be after `until`", "type": "value_error"}]
+    }
+
+
+async def test_both_problems_are_reported_together(client, ops):
+    reply = await client.get(
+        "/events",
+        params={"since": "2026-03-02T00:00:00Z", "until": "2026-03-01T00:00:00Z", "cursor": "nope!"},
+        headers=ops,
+    )
+    assert reply.status_code == 422
+    assert [error["loc"] for error in reply.json()["detail"]] == [["query", "cursor"], ["query", "since"]]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": 0}, {"limit": 501}, {"correlation_id": "nope"}, {"since": "not a time"}],
+)
+async def test_fastapi_validates_the_other_parameters(client, ops, params):
+    reply = await client.get("/events", params=params, headers=ops)
+    assert reply.status_code == 422
+    assert reply.json()["detail"][0]["loc"][0] == "query"
+
+
+@pytest.mark.parametrize("path", ["/events", "/events/stream"])
+async def test_without_a_valid_token_it_is_401(client, path):
+    assert (await client.get(path)).status_code == 401
+    assert (await client.get(path, headers={"Authorization": "Bearer not-a-jwt"})).status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/events", "/events/stream"])
+async def test_only_ops_may_read_the_log(client, auth, path):
+    for role in (Role.COORDINATOR, Role.SUPERVISOR, Role.STUDENT, Role.PARTNER):
+        reply = await client.get(path, headers=auth(role))
+        assert reply.status_code == 403, role

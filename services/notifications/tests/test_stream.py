@@ -1,0 +1,150 @@
+"""`GET /events/stream`: the live tail as Server-Sent Events, and how it ends."""
+
+import asyncio
+import json
+import signal
+import uuid
+from datetime import UTC, datetime
+
+from asgi_lifespan import LifespanManager
+
+from medic.notifications.adapters.broadcaster import EventBroadcaster
+from medic.notifications.bootstrap import build, streams_end_on_exit_signal
+from medic.notifications.domain.model import LoggedEvent
+
+
+def _messages(body: str) -> list[dict[str, str]]:
+    """Parse SSE messages (comments skipped)."""
+    messages = []
+    for block in body.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines() if line and not line.startswith(":"))
+        if fields:
+            messages.append(fields)
+    return messages
+
+
+def _logged() -> LoggedEvent:
+    now = datetime.now(UTC)
+    return LoggedEvent(
+        id=uuid.uuid4(),
+        type="projects.partner.registered.v1",
+        source="/services/projects",
+        subject=None,
+        time=now,
+        correlation_id=uuid.uuid4(),
+        causation_id=None,
+        received_at=now,
+        data={},
+    )
+
+
+async def test_committed_events_are_streamed_as_server_sent_events(service, client, ops, envelope, deliver_to, sse):
+    stream = sse(service.app, "/events/stream", headers=ops, query="source=%2Fservices%2Foutreach")
+    start = await stream.start()
+    assert start["status"] == 200
+    headers = {k.decode(): v.decode() for k, v in start["headers"]}
+    assert headers["content-type"].startswith("text/event-stream")
+    assert headers["cache-control"] == "no-cache"
+
+    skipped = envelope()
+    wanted = envelope(
+        type="outreach.session.booked.v1",
+        source="/services/outreach",
+        subject="s/7",
+        data={"school": "Hillside", "contact_email": "head@hillside.example"},
+    )
+    await deliver_to(skipped, wanted)
+    body = await stream.read_until("\n\n")
+
+    # Each message carries the same item `GET /events` returns.
+    reply = await client.get("/events", params={"type": wanted.type}, headers=ops)
+    [item] = reply.json()["items"]
+    [message] = _messages(body)
+    assert body == f"id: {wanted.id}\nevent: outreach.session.booked.v1\ndata: {message['data']}\n\n"
+    assert json.loads(message["data"]) == item
+    assert item["data"] == {"school": "Hillside", "contact_email": "[redacted]"}
+    assert str(skipped.id) not in body
+
+    assert service.broadcaster.subscriber_count == 1
+    await stream.disconnect()
+    assert service.broadcaster.subscriber_count == 0
+
+
+async def test_type_and_subject_filters_apply_to_the_stream(service, ops, envelope, deliver_to, sse):
+    stream = sse(service.app, "/events/stream", headers=ops, query="type=projects.project.started.v1&subject=p%2F2")
+    await stream.start()
+    a = envelope(type="projects.project.started.v1", subject="p/1")
+    b = envelope(type="projects.project.started.v1", subject="p/2")
+    c = envelope(subject="p/2")
+    await deliver_to(a, b, c)
+    body = await stream.read_until("\n\n")
+    assert [m["id"] for m in _messages(body)] == [str(b.id)]
+    await stream.disconnect()
+    assert service.broadcaster.subscriber_count == 0
+
+
+async def test_an_idle_stream_sends_keepalive_comments(service_with, ops, sse):
+    service = await service_with(NOTIFICATIONS_STREAM_KEEPALIVE_S=0.05)
+    stream = sse(service.app, "/events/stream", headers=ops)
+    await stream.start()
+    body = await stream.read_until(": keepalive\n\n: keepalive\n\n", timeout_s=2)
+    assert set(body.split("\n\n")) == {": keepalive", ""}
+    await stream.disconnect()
+    assert service.broadcaster.subscriber_count == 0
+
+
+async def test_the_default_keepalive_is_15_seconds(service):
+    assert service.app.state.stream_keepalive_s == 15.0
+
+
+async def test_the_stream_ends_cleanly_when_the_app_shuts_down(settings, ops, sse):
+    service = build(settings, start_consumer=False)
+    async with LifespanManager(service.app) as manager:
+        stream = sse(manager.app, "/events/stream", headers=ops)
+        await stream.start()
+        assert service.broadcaster.subscriber_count == 1
+    # Leaving the lifespan closed the broadcaster: the response completed without any disconnect.
+    assert await stream.read_to_end(timeout_s=2) == ""
+    assert stream.task is not None
+    await asyncio.wait_for(stream.task, 2)
+    assert stream.task.exception() is None
+    assert service.broadcaster.subscriber_count == 0
+
+
+async def test_a_dropped_subscriber_s_stream_ends(service_with, ops, sse):
+    service = await service_with(NOTIFICATIONS_STREAM_QUEUE_SIZE=1)
+    stream = sse(service.app, "/events/stream", headers=ops)
+    await stream.start()
+    service.broadcaster.publish([_logged(), _logged()])  # two at once into a queue of one
+    await stream.read_to_end(timeout_s=2)
+    assert stream.finished
+    assert service.broadcaster.subscriber_count == 0
+
+
+async def test_an_exit_signal_ends_the_streams_and_reaches_the_server_s_handler():
+    broadcaster = EventBroadcaster()
+    subscription = broadcaster.subscribe()
+    received: list[int] = []
+    original = signal.signal(signal.SIGTERM, lambda signum, frame: received.append(signum))
+    try:
+        with streams_end_on_exit_signal(broadcaster):
+            assert signal.getsignal(signal.SIGTERM) is not original
+            signal.raise_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(subscription.next(5), 1) is None
+            assert broadcaster.closed
+            assert received == [signal.SIGTERM]
+        handler = signal.getsignal(signal.SIGTERM)
+        assert callable(handler)
+        handler(signal.SIGTERM, None)  # restored: the server's handler alone
+        assert received == [signal.SIGTERM, signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, original)
+
+
+async def test_a_default_signal_action_is_left_alone():
+    original = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        with streams_end_on_exit_signal(EventBroadcaster()):
+            assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGTERM, original)
