@@ -85,7 +85,10 @@ class ConsumerBroker:
         self.broker = RabbitBroker(
             settings.rabbitmq_url,
             middlewares=[policy],
-            # FastStream's per-message lines go to DEBUG; `event.handled` and failures are logged at INFO+.
+            # A plain stdlib logger, so FastStream's lines go through our JSON formatter and redaction
+            # (by default it installs its own text handler). Its per-message lines go to DEBUG:
+            # `event.handled` and the failure outcomes are logged at INFO and above by us.
+            logger=logging.getLogger("faststream.access.rabbit"),
             log_level=logging.DEBUG,
             graceful_timeout=10,
         )

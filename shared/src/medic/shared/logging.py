@@ -116,6 +116,7 @@ def configure_logging(service: str, level: str = "INFO", stream: Any = None) -> 
         logger = logging.getLogger(name)
         logger.handlers[:] = []
         logger.propagate = True
+        logger.setLevel(logging.NOTSET)  # FastStream sets its own INFO on import: `level` must decide
     # Library chatter that says nothing an operator needs at INFO.
     for name in ("aio_pika", "aiormq", "sqlalchemy.engine", "alembic"):
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))

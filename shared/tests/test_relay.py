@@ -1,0 +1,277 @@
+"""OutboxRelay against a SQLite outbox and a fake EventPublisher (no broker)."""
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from medic.shared.contracts import PartnerKind, PartnerRegisteredV1
+from medic.shared.events import Envelope, EventPayload
+from medic.shared.outbox import OutboxState
+from medic.shared.publisher import EventPublisher, OutgoingEvent
+from medic.shared.relay import OutboxRelay, PublishFailed
+from medic.shared.uow import UnitOfWork
+
+
+class FakePublisher:
+    """Confirms everything unless told otherwise.
+
+    `script` holds what each next call does ("raise": the connection fails; "nack": every event fails);
+    `nack_ids` are events the broker never confirms.
+    """
+
+    def __init__(self) -> None:
+        self.published: list[OutgoingEvent] = []
+        self.calls = 0
+        self.resets = 0
+        self.closed = False
+        self.script: list[str] = []
+        self.nack_ids: set[uuid.UUID] = set()
+
+    async def publish(self, events: Sequence[OutgoingEvent]) -> list[BaseException | None]:
+        self.calls += 1
+        step = self.script.pop(0) if self.script else "ok"
+        if step == "raise":
+            raise ConnectionError("broker unreachable")
+        results: list[BaseException | None] = []
+        for event in events:
+            if step == "nack" or event.event_id in self.nack_ids:
+                results.append(TimeoutError(f"no confirm for {event.event_id}"))
+            else:
+                self.published.append(event)
+                results.append(None)
+        return results
+
+    async def reset(self) -> None:
+        self.resets += 1
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+def _check_protocol(publisher: FakePublisher) -> EventPublisher:
+    return publisher  # mypy checks that the fake satisfies the port
+
+
+def _envelope() -> Envelope[EventPayload]:
+    payload = PartnerRegisteredV1(partner_id=uuid.uuid4(), name="Partner", kind=PartnerKind.SCHOOL)
+    return Envelope.wrap(payload, subject=None, correlation_id=uuid.uuid4())
+
+
+async def _stage(
+    engine: AsyncEngine, tables: Any, count: int, after_commit: Callable[[], None] | None = None
+) -> list[uuid.UUID]:
+    envelopes = [_envelope() for _ in range(count)]
+    async with UnitOfWork(engine, outbox=tables.outbox, after_commit=after_commit) as uow:
+        for envelope in envelopes:
+            await uow.publish(envelope)
+        await uow.commit()
+    return [envelope.id for envelope in envelopes]
+
+
+async def _rows(engine: AsyncEngine, tables: Any) -> dict[uuid.UUID, Any]:
+    async with engine.connect() as connection:
+        rows = (await connection.execute(select(tables.outbox).order_by(tables.outbox.c.id))).all()
+    return {row.event_id: row for row in rows}
+
+
+async def _until(condition: Callable[[], bool], timeout_s: float) -> float:
+    """Seconds until `condition` held; fails the test after `timeout_s`."""
+    started = time.perf_counter()
+    while not condition():
+        if time.perf_counter() - started > timeout_s:
+            pytest.fail(f"condition not met within {timeout_s} s")
+        await asyncio.sleep(0.005)
+    return time.perf_counter() - started
+
+
+@pytest.fixture
+def publisher() -> FakePublisher:
+    return FakePublisher()
+
+
+async def test_publishes_pending_rows_in_id_order_and_marks_them(
+    engine: AsyncEngine, tables: Any, publisher: FakePublisher
+) -> None:
+    ids = await _stage(engine, tables, 3) + await _stage(engine, tables, 2)
+    relay = OutboxRelay(engine, tables.outbox, _check_protocol(publisher))
+
+    assert await relay.publish_pending() == 5
+
+    assert [event.event_id for event in publisher.published] == ids
+    assert {event.event_type for event in publisher.published} == {"projects.partner.registered.v1"}
+    rows = await _rows(engine, tables)
+    assert [event.body for event in publisher.published] == [rows[i].body for i in ids]
+    assert all(row.state == OutboxState.PUBLISHED.value for row in rows.values())
+    assert all(row.published_at is not None for row in rows.values())
+    assert all(row.attempts == 0 and row.last_error is None for row in rows.values())
+
+    assert await relay.publish_pending() == 0  # nothing left: the publisher is not even called
+    assert publisher.calls == 1
+
+
+async def test_batches_respect_the_batch_size(engine: AsyncEngine, tables: Any, publisher: FakePublisher) -> None:
+    ids = await _stage(engine, tables, 5)
+    relay = OutboxRelay(engine, tables.outbox, publisher, batch_size=2)
+
+    assert [await relay.publish_pending() for _ in range(4)] == [2, 2, 1, 0]
+    assert [event.event_id for event in publisher.published] == ids
+
+
+async def test_already_published_rows_are_not_sent_again(
+    engine: AsyncEngine, tables: Any, publisher: FakePublisher
+) -> None:
+    first = await _stage(engine, tables, 2)
+    relay = OutboxRelay(engine, tables.outbox, publisher)
+    await relay.publish_pending()
+    second = await _stage(engine, tables, 1)
+
+    assert await relay.publish_pending() == 1
+    assert [event.event_id for event in publisher.published] == first + second
+
+
+async def test_partial_failure_marks_only_confirmed_rows(
+    engine: AsyncEngine, tables: Any, publisher: FakePublisher
+) -> None:
+    ids = await _stage(engine, tables, 3)
+    publisher.nack_ids = {ids[1]}
+    relay = OutboxRelay(engine, tables.outbox, publisher)
+
+    with pytest.raises(PublishFailed, match=r"1 event\(s\) not confirmed"):
+        await relay.publish_pending()
+
+    rows = await _rows(engine, tables)
+    assert rows[ids[0]].state == rows[ids[2]].state == OutboxState.PUBLISHED.value
+    assert rows[ids[0]].attempts == rows[ids[2]].attempts == 0
+    failed = rows[ids[1]]
+    assert failed.state == OutboxState.PENDING.value
+    assert failed.published_at is None
+    assert failed.attempts == 1
+    assert "TimeoutError" in failed.last_error
+    assert str(ids[1]) in failed.last_error
+
+    # The next round publishes only what is still pending, then it is done.
+    publisher.nack_ids = set()
+    assert await relay.publish_pending() == 1
+    assert [event.event_id for event in publisher.published] == [ids[0], ids[2], ids[1]]
+    rows = await _rows(engine, tables)
+    assert rows[ids[1]].state == OutboxState.PUBLISHED.value
+    assert rows[ids[1]].attempts == 1  # the history of the failed attempt is kept
+
+
+async def test_every_event_failing_counts_attempts_on_all(
+    engine: AsyncEngine, tables: Any, publisher: FakePublisher
+) -> None:
+    ids = await _stage(engine, tables, 3)
+    publisher.script = ["nack", "nack"]
+    relay = OutboxRelay(engine, tables.outbox, publisher)
+
+    for _ in range(2):
+        with pytest.raises(PublishFailed, match=r"3 event\(s\)"):
+            await relay.publish_pending()
+
+    rows = await _rows(engine, tables)
+    assert [rows[i].state for i in ids] == [OutboxState.PENDING.value] * 3
+    assert [rows[i].attempts for i in ids] == [2, 2, 2]
+    assert publisher.published == []
+
+
+async def test_last_error_is_truncated(engine: AsyncEngine, tables: Any) -> None:
+    class LoudPublisher(FakePublisher):
+        async def publish(self, events: Sequence[OutgoingEvent]) -> list[BaseException | None]:
+            return [RuntimeError("x" * 2000) for _ in events]
+
+    await _stage(engine, tables, 1)
+    with pytest.raises(PublishFailed):
+        await OutboxRelay(engine, tables.outbox, LoudPublisher()).publish_pending()
+    (row,) = (await _rows(engine, tables)).values()
+    assert len(row.last_error) == 500
+
+
+async def test_a_publisher_that_raises_changes_nothing(
+    engine: AsyncEngine, tables: Any, publisher: FakePublisher
+) -> None:
+    ids = await _stage(engine, tables, 2)
+    publisher.script = ["raise"]
+    relay = OutboxRelay(engine, tables.outbox, publisher)
+
+    with pytest.raises(ConnectionError):
+        await relay.publish_pending()
+
+    rows = await _rows(engine, tables)
+    assert [(rows[i].state, rows[i].attempts) for i in ids] == [(OutboxState.PENDING.value, 0)] * 2
+    assert await relay.publish_pending() == 2
+
+
+@contextlib.asynccontextmanager
+async def _running(relay: OutboxRelay) -> AsyncIterator[asyncio.Task[None]]:
+    task = asyncio.create_task(relay.run())
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        assert task.done()
+
+
+async def test_wake_publishes_well_before_the_sweep(engine: AsyncEngine, tables: Any, publisher: FakePublisher) -> None:
+    relay = OutboxRelay(engine, tables.outbox, publisher, sweep_interval_s=30)
+    async with _running(relay):
+        await asyncio.sleep(0.05)  # the first sweep found nothing; the relay now waits up to 30 s
+
+        # Without a wake the row waits for the next sweep...
+        (quiet,) = await _stage(engine, tables, 1)
+        await asyncio.sleep(0.2)
+        assert publisher.published == []
+
+        # ...with one (a unit of work's after_commit) it goes at once, along with the waiting row.
+        ids = await _stage(engine, tables, 2, after_commit=relay.wake)
+        elapsed = await _until(lambda: len(publisher.published) == 3, timeout_s=1.0)
+
+    assert elapsed < 1.0
+    assert [event.event_id for event in publisher.published] == [quiet, *ids]
+    assert relay.healthy
+
+
+async def test_run_backs_off_and_recovers(engine: AsyncEngine, tables: Any, publisher: FakePublisher) -> None:
+    ids = await _stage(engine, tables, 2)
+    publisher.script = ["raise", "nack", "raise"]
+    relay = OutboxRelay(engine, tables.outbox, publisher, sweep_interval_s=30, max_backoff_s=0.15)
+
+    async with _running(relay):
+        await _until(lambda: publisher.calls >= 1, timeout_s=1.0)
+        await _until(lambda: not relay.healthy, timeout_s=1.0)
+        started = time.perf_counter()
+        await _until(lambda: len(publisher.published) == 2, timeout_s=3.0)
+        recovered_after = time.perf_counter() - started
+        await _until(lambda: relay.healthy, timeout_s=1.0)
+
+    assert publisher.calls == 4  # three failures, then the success
+    assert publisher.resets == 3  # the connection is dropped after every failure
+    assert recovered_after > 0.15  # it waited between attempts rather than spinning
+    assert [event.event_id for event in publisher.published] == ids
+    rows = await _rows(engine, tables)
+    assert all(row.state == OutboxState.PUBLISHED.value for row in rows.values())
+    assert [rows[i].attempts for i in ids] == [1, 1]  # only the "nack" round recorded an attempt
+
+
+async def test_run_keeps_going_while_batches_are_full(
+    engine: AsyncEngine, tables: Any, publisher: FakePublisher
+) -> None:
+    ids = await _stage(engine, tables, 5)
+    relay = OutboxRelay(engine, tables.outbox, publisher, batch_size=2, sweep_interval_s=30)
+    async with _running(relay):
+        await _until(lambda: len(publisher.published) == 5, timeout_s=1.0)
+    assert [event.event_id for event in publisher.published] == ids
+
+
+async def test_close_closes_the_publisher(engine: AsyncEngine, tables: Any, publisher: FakePublisher) -> None:
+    await OutboxRelay(engine, tables.outbox, publisher).close()
+    assert publisher.closed
