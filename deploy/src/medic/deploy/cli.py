@@ -18,7 +18,11 @@ from medic.shared.settings import ServiceSettings
 
 app = typer.Typer(help="Social-accountability programmes back end.", no_args_is_help=True)
 
-SERVICES: dict[str, str] = {"projects": "PROJECTS_PORT", "outreach": "OUTREACH_PORT", "notifications": "NOTIFICATIONS_PORT"}
+SERVICES: dict[str, str] = {
+    "projects": "PROJECTS_PORT",
+    "outreach": "OUTREACH_PORT",
+    "notifications": "NOTIFICATIONS_PORT",
+}
 DEFAULT_PORTS = {"projects": 8001, "outreach": 8002, "notifications": 8003}
 
 
@@ -46,7 +50,7 @@ def _wait_ready(processes: dict[str, subprocess.Popen[bytes]], timeout_s: float)
             if processes[service].poll() is not None:
                 return False
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{_port(service)}/readyz", timeout=1) as reply:  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{_port(service)}/readyz", timeout=1) as reply:
                     if reply.status == 200:
                         pending.discard(service)
             except OSError:
