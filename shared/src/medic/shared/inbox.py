@@ -6,10 +6,12 @@ A redelivered event finds its id already there and changes nothing.
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, MetaData, PrimaryKeyConstraint, String, Table, Uuid
+from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, Uuid
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from medic.shared.db import UtcDateTime
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -19,7 +21,7 @@ def inbox_table(metadata: MetaData) -> Table:
         Column("consumer", String(100), nullable=False),
         Column("event_id", Uuid, nullable=False),
         Column("event_type", String(200), nullable=False),
-        Column("received_at", DateTime(timezone=True), nullable=False),
+        Column("received_at", UtcDateTime, nullable=False),
         PrimaryKeyConstraint("consumer", "event_id"),
     )
 

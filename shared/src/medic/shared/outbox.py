@@ -10,7 +10,6 @@ from enum import StrEnum
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Index,
     Integer,
     LargeBinary,
@@ -23,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from medic.shared.db import UtcDateTime
 from medic.shared.events import Envelope, EventPayload
 
 
@@ -41,8 +41,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("event_type", String(200), nullable=False),
         Column("body", LargeBinary, nullable=False),
         Column("state", String(16), nullable=False, default=OutboxState.PENDING.value),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("published_at", DateTime(timezone=True)),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("published_at", UtcDateTime),
         Column("attempts", Integer, nullable=False, default=0),
         Column("last_error", Text),
         Index("ix_outbox_pending", "state", "id"),

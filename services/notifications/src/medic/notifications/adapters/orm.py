@@ -1,7 +1,8 @@
 """The notifications database schema (SQLAlchemy Core). Migrations in `migrations/` create it."""
 
-from sqlalchemy import JSON, Column, DateTime, Index, MetaData, String, Table, Text, Uuid
+from sqlalchemy import JSON, Column, Index, MetaData, String, Table, Text, Uuid
 
+from medic.shared.db import UtcDateTime
 from medic.shared.inbox import inbox_table
 from medic.shared.outbox import outbox_table
 
@@ -14,11 +15,11 @@ event_log = Table(
     Column("type", String(200), nullable=False),
     Column("source", Text, nullable=False),
     Column("subject", Text),
-    Column("time", DateTime(timezone=True), nullable=False),
+    Column("time", UtcDateTime, nullable=False),
     Column("correlation_id", Uuid, nullable=False),
     Column("causation_id", Uuid),
     Column("data", JSON, nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
     Index("ix_event_log_time_event_id", "time", "event_id"),
     Index("ix_event_log_type", "type"),
     Index("ix_event_log_correlation_id", "correlation_id"),

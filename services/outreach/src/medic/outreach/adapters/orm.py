@@ -1,7 +1,8 @@
 """The outreach database schema (SQLAlchemy Core). Migrations in `migrations/` create it."""
 
-from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table, Uuid
+from sqlalchemy import JSON, Column, MetaData, String, Table, Uuid
 
+from medic.shared.db import UtcDateTime
 from medic.shared.inbox import inbox_table
 from medic.shared.outbox import outbox_table
 
@@ -14,7 +15,7 @@ known_partners = Table(
     Column("name", String(200), nullable=False),
     Column("kind", String(40), nullable=False),
     Column("areas_of_work", JSON, nullable=False),
-    Column("registered_at", DateTime(timezone=True), nullable=False),
+    Column("registered_at", UtcDateTime, nullable=False),
 )
 
 outbox = outbox_table(metadata)
