@@ -1,6 +1,7 @@
 """`medic`: start the whole system locally, and print development tokens."""
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -31,6 +32,7 @@ def _broker_reachable(url: str) -> str | None:
         connection = await aio_pika.connect(url, timeout=3)
         await connection.close()
 
+    logging.getLogger("aiormq").setLevel(logging.CRITICAL)  # the message below says it better
     try:
         asyncio.run(probe())
     except Exception as error:
