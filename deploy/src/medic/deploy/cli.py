@@ -89,8 +89,11 @@ def up() -> None:
         )
         raise typer.Exit(2)
     Path("var").mkdir(exist_ok=True)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops the services like Ctrl-C
     processes = {
-        service: subprocess.Popen([sys.executable, "-m", f"medic.{service}"])  # noqa: S603
+        # Own process groups: Ctrl-C reaches only this command, which stops each service exactly once
+        # (a second SIGINT makes uvicorn abandon its graceful shutdown).
+        service: subprocess.Popen([sys.executable, "-m", f"medic.{service}"], start_new_session=True)  # noqa: S603
         for service in SERVICES
     }
     try:

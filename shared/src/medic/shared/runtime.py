@@ -1,8 +1,8 @@
 """What every service does at start and stop, whatever it publishes or consumes."""
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -10,8 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from medic.shared.consumer import ConsumerBroker
 from medic.shared.db import migrate, ping
 from medic.shared.http import ReadinessCheck, broker_reachable
+from medic.shared.logging import get_logger
 from medic.shared.relay import OutboxRelay
 from medic.shared.settings import ServiceSettings
+
+log = get_logger(__name__)
 
 
 @asynccontextmanager
@@ -25,20 +28,30 @@ async def service_running(
 ) -> AsyncIterator[None]:
     """Migrate, start the relay and the consumer; on exit stop them in reverse and release the database."""
     await migrate(migrations, settings.database_url)
-    relay_task = asyncio.create_task(relay.run(), name="outbox-relay") if relay else None
-    try:
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(engine.dispose)
+        if relay is not None:
+            relay_task = asyncio.create_task(relay.run(), name="outbox-relay")
+            stack.push_async_callback(_stop_relay, relay, relay_task)
         if consumer is not None:
             await consumer.start()
+            stack.push_async_callback(_logged, "consumer.stop_failed", consumer.stop)
         yield
-    finally:
-        if consumer is not None:
-            await consumer.stop()
-        if relay is not None and relay_task is not None:
-            relay_task.cancel()
-            with suppress(asyncio.CancelledError):
-                await relay_task
-            await relay.close()
-        await engine.dispose()
+
+
+async def _stop_relay(relay: OutboxRelay, task: "asyncio.Task[None]") -> None:
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+    await _logged("relay.close_failed", relay.close)
+
+
+async def _logged(event: str, stop: Callable[[], Awaitable[None]]) -> None:
+    """Stopping one part must not keep the others (and the database) from being released."""
+    try:
+        await stop()
+    except Exception as error:
+        log.warning(event, error=repr(error))
 
 
 def readiness_checks(settings: ServiceSettings, engine: AsyncEngine) -> Mapping[str, ReadinessCheck]:
