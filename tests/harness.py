@@ -4,7 +4,7 @@ import importlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 import httpx
 from asgi_lifespan import LifespanManager
@@ -27,6 +27,14 @@ def settings_for(cls: type[T], *, rabbitmq_url: str, namespace: str, database_ur
         **extra,
     }
     return cls(**values)
+
+
+class Infrastructure(TypedDict):
+    """Where `running` starts services, as keyword arguments: `running(*names, **infrastructure)`."""
+
+    rabbitmq_url: str
+    namespace: str
+    database_urls: Callable[[str], str]
 
 
 @dataclass

@@ -9,13 +9,17 @@ from sqlalchemy import func, select
 
 from medic.outreach.adapters import orm as outreach_orm
 from medic.projects.adapters import orm as projects_orm
+from medic.projects.adapters.uow import ProjectsUnitOfWork
 from medic.projects.domain.commands import RegisterPartner
 from medic.projects.service_layer.handlers import register_partner
 from medic.shared.auth import Role
+from medic.shared.consumer import EventConsumer
 from medic.shared.contracts.projects import PartnerKind
+from medic.shared.events import RawEnvelope
 from medic.shared.outbox import OutboxState
 from tests.conftest import DatabaseUrls
-from tests.harness import Running, auth, running
+from tests.harness import Infrastructure, Running, auth, running
+from tests.infra import DisposableBroker
 from tests.support import eventually
 
 pytestmark = pytest.mark.integration
@@ -64,7 +68,7 @@ async def test_a_registered_partner_reaches_outreach_and_the_ops_log(
 
 
 async def test_broker_down_while_registering_then_every_event_arrives_once(
-    disposable_broker: Any, disposable_namespace: tuple[str, str], database_urls: DatabaseUrls
+    disposable_broker: DisposableBroker, disposable_namespace: tuple[str, str], database_urls: DatabaseUrls
 ) -> None:
     url, namespace = disposable_namespace
     async with running(*ALL, rabbitmq_url=url, namespace=namespace, database_urls=database_urls) as services:
@@ -121,7 +125,7 @@ async def test_rolled_back_transaction_publishes_nothing(
     url, namespace = broker_namespace
     async with running(*ALL, rabbitmq_url=url, namespace=namespace, database_urls=database_urls) as services:
         projects, notifications = services["projects"], services["notifications"]
-        uow = projects.service.unit_of_work()
+        uow: ProjectsUnitOfWork = projects.service.unit_of_work()
 
         class Boom(Exception):
             pass
@@ -145,10 +149,10 @@ async def test_rolled_back_transaction_publishes_nothing(
 
 
 async def test_broker_restart_with_messages_queued_loses_nothing(
-    disposable_broker: Any, disposable_namespace: tuple[str, str], database_urls: DatabaseUrls
+    disposable_broker: DisposableBroker, disposable_namespace: tuple[str, str], database_urls: DatabaseUrls
 ) -> None:
     url, namespace = disposable_namespace
-    common = {"rabbitmq_url": url, "namespace": namespace, "database_urls": database_urls}
+    common: Infrastructure = {"rabbitmq_url": url, "namespace": namespace, "database_urls": database_urls}
     # Outreach runs once so its queue exists, then is stopped: events queue up for it.
     async with running("outreach", **common):
         pass
@@ -168,7 +172,7 @@ async def test_broker_restart_with_messages_queued_loses_nothing(
 
 
 async def test_consumer_reconnects_after_the_broker_closes_its_connection(
-    disposable_broker: Any, disposable_namespace: tuple[str, str], sqlite_urls: DatabaseUrls
+    disposable_broker: DisposableBroker, disposable_namespace: tuple[str, str], sqlite_urls: DatabaseUrls
 ) -> None:
     url, namespace = disposable_namespace
     async with running("projects", "outreach", rabbitmq_url=url, namespace=namespace, database_urls=sqlite_urls) as s:
@@ -189,11 +193,11 @@ async def test_consumer_reconnects_after_the_broker_closes_its_connection(
 
 def _count_duplicates(outreach: Running, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Record every `handle` result of outreach's consumer: False marks a duplicate the inbox absorbed."""
-    consumer = outreach.service.consumer.consumer
+    consumer: EventConsumer = outreach.service.consumer.consumer
     real_handle = consumer.handle
     duplicates: list[bool] = []
 
-    async def handle(envelope: Any) -> bool:
+    async def handle(envelope: RawEnvelope) -> bool:
         first = await real_handle(envelope)
         if not first:
             duplicates.append(True)
@@ -221,7 +225,7 @@ async def test_an_unroutable_event_stays_in_the_outbox_until_a_consumer_is_bound
     broker_namespace: tuple[str, str], sqlite_urls: DatabaseUrls
 ) -> None:
     url, namespace = broker_namespace
-    common = {"rabbitmq_url": url, "namespace": namespace, "database_urls": sqlite_urls}
+    common: Infrastructure = {"rabbitmq_url": url, "namespace": namespace, "database_urls": sqlite_urls}
     async with running("projects", **common) as services:
         projects = services["projects"]
         partner = await register(projects, "Nobody Listening Yet")

@@ -54,8 +54,8 @@ async def test_poison_is_dead_lettered_and_good_messages_behind_it_flow(
     metadata = MetaData()
     inbox = inbox_table(metadata)
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/probe.db")
-    async with engine.begin() as connection:
-        await connection.run_sync(metadata.create_all)
+    async with engine.begin() as db:
+        await db.run_sync(metadata.create_all)
 
     handled: list[int] = []
     attempts_of_failing: list[int] = []
@@ -66,6 +66,7 @@ async def test_poison_is_dead_lettered_and_good_messages_behind_it_flow(
             raise RuntimeError("this handler always fails")
         handled.append(event.n)
 
+    # Deliberately strings, as the environment gives them: the settings parse them into numbers.
     settings = ServiceSettings(RABBITMQ_URL=url, BROKER_NAMESPACE=namespace, **FAST_FAILURE_HANDLING)  # type: ignore[arg-type]
     consumer = EventConsumer(
         "probe", lambda: UnitOfWork(engine, inbox=inbox), {PROBE_EVENT: Subscription(ProbeHappenedV1, handle)}

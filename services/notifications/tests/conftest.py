@@ -3,10 +3,10 @@
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -19,6 +19,41 @@ from medic.shared.events import RawEnvelope
 
 PARTNER_REGISTERED = "projects.partner.registered.v1"
 PROJECTS = "/services/projects"
+
+
+class EnvelopeFactory(Protocol):
+    """The `envelope` fixture: `make_envelope`."""
+
+    def __call__(
+        self,
+        *,
+        type: str = ...,
+        source: str = ...,
+        subject: str | None = ...,
+        time: datetime | None = ...,
+        correlation_id: uuid.UUID | None = ...,
+        causation_id: uuid.UUID | None = ...,
+        data: Mapping[str, Any] | None = ...,
+        event_id: uuid.UUID | None = ...,
+    ) -> RawEnvelope: ...
+
+
+class DeliverTo(Protocol):
+    """The `deliver_to` fixture: `await deliver_to(envelope, ...)`."""
+
+    def __call__(self, *envelopes: RawEnvelope) -> Awaitable[None]: ...
+
+
+class AuthHeaders(Protocol):
+    """The `auth` fixture: `auth(Role.X, ...)`."""
+
+    def __call__(self, *roles: Role) -> dict[str, str]: ...
+
+
+class ServiceWith(Protocol):
+    """The `service_with` fixture: `await service_with(SETTING=value, ...)`."""
+
+    def __call__(self, **overrides: Any) -> Awaitable[NotificationsService]: ...
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> NotificationsSettings:
@@ -44,7 +79,7 @@ async def service(settings: NotificationsSettings) -> AsyncIterator[Notification
 
 
 @pytest.fixture
-async def service_with(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[NotificationsService]]]:
+async def service_with(tmp_path: Path) -> AsyncIterator[ServiceWith]:
     """`await service_with(SETTING=value, ...)`: a running service with other settings (stopped after the test)."""
     async with contextlib.AsyncExitStack() as stack:
 
@@ -174,18 +209,18 @@ def ops(settings: NotificationsSettings) -> dict[str, str]:
 
 
 @pytest.fixture
-def auth(settings: NotificationsSettings) -> Callable[..., dict[str, str]]:
+def auth(settings: NotificationsSettings) -> AuthHeaders:
     """`auth(Role.X, ...)`: headers of a caller with those roles."""
     return lambda *roles: bearer(settings, *roles)
 
 
 @pytest.fixture
-def envelope() -> Callable[..., RawEnvelope]:
+def envelope() -> EnvelopeFactory:
     return make_envelope
 
 
 @pytest.fixture
-def deliver_to(service: NotificationsService) -> Callable[..., Awaitable[None]]:
+def deliver_to(service: NotificationsService) -> DeliverTo:
     return lambda *envelopes: deliver(service, *envelopes)
 
 

@@ -1,14 +1,20 @@
 """The in-process broadcaster: events reach live subscribers only once committed; slow ones are dropped."""
 
+from __future__ import annotations
+
 import asyncio
 import uuid
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
 from medic.notifications.adapters import broadcaster as broadcaster_module
-from medic.notifications.adapters.broadcaster import EventBroadcaster
+from medic.notifications.adapters.broadcaster import EventBroadcaster, StreamSubscription
+from medic.notifications.adapters.uow import NotificationsUnitOfWork
+from medic.notifications.bootstrap import NotificationsService
 from medic.notifications.domain.model import EventFilter, LoggedEvent
 from medic.notifications.entrypoints.consumers import CONSUMER_NAME
 from medic.notifications.service_layer import handlers
@@ -16,6 +22,9 @@ from medic.shared.consumer import EventConsumer, Subscription
 from medic.shared.events import RawEnvelope
 from medic.shared.topology import ALL_EVENTS
 from medic.shared.uow import UnitOfWork
+
+if TYPE_CHECKING:  # conftest is not importable at run time (--import-mode=importlib); fixtures hand these out
+    from services.notifications.tests.conftest import DeliverTo, EnvelopeFactory
 
 
 def logged(type: str = "projects.partner.registered.v1", **overrides: Any) -> LoggedEvent:
@@ -34,7 +43,7 @@ def logged(type: str = "projects.partner.registered.v1", **overrides: Any) -> Lo
     return LoggedEvent(**values)
 
 
-async def nothing_pending(subscription: Any) -> bool:
+async def nothing_pending(subscription: StreamSubscription) -> bool:
     try:
         await subscription.next(0.05)
     except TimeoutError:
@@ -42,10 +51,19 @@ async def nothing_pending(subscription: Any) -> bool:
     return False
 
 
-async def test_a_recorded_event_is_pushed_only_when_the_transaction_commits(service, envelope):
+async def next_event(subscription: StreamSubscription, timeout_s: float) -> LoggedEvent:
+    """The subscription's next event; the test fails if the subscription ends instead."""
+    event = await subscription.next(timeout_s)
+    assert event is not None, "the subscription ended"
+    return event
+
+
+async def test_a_recorded_event_is_pushed_only_when_the_transaction_commits(
+    service: NotificationsService, envelope: EnvelopeFactory
+) -> None:
     subscription = service.broadcaster.subscribe()
     event = envelope()
-    uow = service.app.state.uow_factory()
+    uow: NotificationsUnitOfWork = service.app.state.uow_factory()
     async with uow:
         await handlers.record_event(event.data, event, uow)
         assert [e.id for e in uow.recorded] == [event.id]
@@ -57,10 +75,12 @@ async def test_a_recorded_event_is_pushed_only_when_the_transaction_commits(serv
     assert await nothing_pending(subscription)
 
 
-async def test_a_rolled_back_event_is_never_pushed(service, envelope, client, ops):
+async def test_a_rolled_back_event_is_never_pushed(
+    service: NotificationsService, envelope: EnvelopeFactory, client: httpx.AsyncClient, ops: dict[str, str]
+) -> None:
     subscription = service.broadcaster.subscribe()
     event = envelope()
-    uow = service.app.state.uow_factory()
+    uow: NotificationsUnitOfWork = service.app.state.uow_factory()
     async with uow:
         await handlers.record_event(event.data, event, uow)
         await uow.rollback()
@@ -71,9 +91,11 @@ async def test_a_rolled_back_event_is_never_pushed(service, envelope, client, op
     assert (await client.get("/events", headers=ops)).json()["items"] == []
 
 
-async def test_a_failing_handler_pushes_nothing_and_the_redelivery_pushes_once(service, envelope, client, ops):
+async def test_a_failing_handler_pushes_nothing_and_the_redelivery_pushes_once(
+    service: NotificationsService, envelope: EnvelopeFactory, client: httpx.AsyncClient, ops: dict[str, str]
+) -> None:
     subscription = service.broadcaster.subscribe()
-    uow_factory = service.app.state.uow_factory
+    uow_factory: Callable[[], NotificationsUnitOfWork] = service.app.state.uow_factory
 
     async def record_then_fail(data: dict[str, Any], env: RawEnvelope, uow: UnitOfWork) -> None:
         await handlers.record_event(data, env, uow)
@@ -94,7 +116,9 @@ async def test_a_failing_handler_pushes_nothing_and_the_redelivery_pushes_once(s
     assert await nothing_pending(subscription)
 
 
-async def test_subscribers_get_only_what_matches_their_filter(service, envelope, deliver_to):
+async def test_subscribers_get_only_what_matches_their_filter(
+    service: NotificationsService, envelope: EnvelopeFactory, deliver_to: DeliverTo
+) -> None:
     everything = service.broadcaster.subscribe()
     started = service.broadcaster.subscribe(EventFilter(type="projects.project.started.v1"))
     outreach = service.broadcaster.subscribe(EventFilter(source="/services/outreach", subject="s/1"))
@@ -103,14 +127,16 @@ async def test_subscribers_get_only_what_matches_their_filter(service, envelope,
     c = envelope(type="outreach.session.booked.v1", source="/services/outreach", subject="s/1")
     d = envelope(type="outreach.session.booked.v1", source="/services/outreach", subject="s/2")
     await deliver_to(a, b, c, d)
-    assert [(await everything.next(1)).id for _ in range(4)] == [a.id, b.id, c.id, d.id]
-    assert (await started.next(1)).id == b.id
-    assert (await outreach.next(1)).id == c.id
+    assert [(await next_event(everything, 1)).id for _ in range(4)] == [a.id, b.id, c.id, d.id]
+    assert (await next_event(started, 1)).id == b.id
+    assert (await next_event(outreach, 1)).id == c.id
     for subscription in (everything, started, outreach):
         assert await nothing_pending(subscription)
 
 
-async def test_an_overflowing_subscriber_is_dropped_without_holding_up_the_others(monkeypatch):
+async def test_an_overflowing_subscriber_is_dropped_without_holding_up_the_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     warnings: list[tuple[str, dict[str, Any]]] = []
 
     class RecordingLog:
@@ -126,7 +152,7 @@ async def test_an_overflowing_subscriber_is_dropped_without_holding_up_the_other
 
     for event in events:
         broadcaster.publish([event])  # never waits, however far behind a subscriber is
-        assert (await fast.next(1)).id == event.id
+        assert (await next_event(fast, 1)).id == event.id
 
     assert slow.dropped and slow.closed
     assert await slow.next(1) is None  # its stream ends at once, buffered events and all
@@ -137,10 +163,10 @@ async def test_an_overflowing_subscriber_is_dropped_without_holding_up_the_other
 
     later = logged()
     broadcaster.publish([later])
-    assert (await fast.next(1)).id == later.id
+    assert (await next_event(fast, 1)).id == later.id
 
 
-async def test_a_batch_larger_than_the_queue_drops_the_subscriber_once():
+async def test_a_batch_larger_than_the_queue_drops_the_subscriber_once() -> None:
     broadcaster = EventBroadcaster(queue_size=2)
     subscription = broadcaster.subscribe()
     broadcaster.publish([logged() for _ in range(5)])
@@ -148,7 +174,7 @@ async def test_a_batch_larger_than_the_queue_drops_the_subscriber_once():
     assert broadcaster.subscriber_count == 0
 
 
-async def test_closing_ends_waiting_and_future_subscribers():
+async def test_closing_ends_waiting_and_future_subscribers() -> None:
     broadcaster = EventBroadcaster()
     subscription = broadcaster.subscribe()
     waiting = asyncio.create_task(subscription.next(5))
@@ -159,7 +185,7 @@ async def test_closing_ends_waiting_and_future_subscribers():
     assert await broadcaster.subscribe().next(5) is None
 
 
-async def test_unsubscribing_stops_delivery():
+async def test_unsubscribing_stops_delivery() -> None:
     broadcaster = EventBroadcaster()
     subscription = broadcaster.subscribe()
     broadcaster.unsubscribe(subscription)
@@ -168,8 +194,14 @@ async def test_unsubscribing_stops_delivery():
     assert broadcaster.subscriber_count == 0
 
 
-async def test_a_broadcast_failure_does_not_fail_the_committed_handling(service, envelope, client, ops, monkeypatch):
-    def explode(events: Any) -> None:
+async def test_a_broadcast_failure_does_not_fail_the_committed_handling(
+    service: NotificationsService,
+    envelope: EnvelopeFactory,
+    client: httpx.AsyncClient,
+    ops: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def explode(events: Sequence[LoggedEvent]) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(service.broadcaster, "publish", explode)

@@ -1,15 +1,22 @@
 """The ops event log: what the consumer records, and `GET /events` (filters, cursor paging, errors, auth)."""
 
+from __future__ import annotations
+
 import base64
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import Connection, inspect, select
 
 from medic.notifications.adapters import orm
+from medic.notifications.bootstrap import NotificationsService
 from medic.shared.auth import Role
+
+if TYPE_CHECKING:  # conftest is not importable at run time (--import-mode=importlib); fixtures hand these out
+    from services.notifications.tests.conftest import AuthHeaders, DeliverTo, EnvelopeFactory
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -18,7 +25,7 @@ def _b64(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-async def _all_pages(client: Any, headers: dict[str, str], **params: Any) -> list[list[dict[str, Any]]]:
+async def _all_pages(client: httpx.AsyncClient, headers: dict[str, str], **params: Any) -> list[list[dict[str, Any]]]:
     pages: list[list[dict[str, Any]]] = []
     cursor: str | None = None
     while True:
@@ -33,8 +40,8 @@ async def _all_pages(client: Any, headers: dict[str, str], **params: Any) -> lis
         assert len(pages) < 50, "paging does not terminate"
 
 
-async def test_migrations_create_the_event_log_and_messaging_tables(service):
-    def describe(connection: Any) -> dict[str, Any]:
+async def test_migrations_create_the_event_log_and_messaging_tables(service: NotificationsService) -> None:
+    def describe(connection: Connection) -> dict[str, Any]:
         inspector = inspect(connection)
         return {
             "tables": set(inspector.get_table_names()),
@@ -66,8 +73,12 @@ async def test_migrations_create_the_event_log_and_messaging_tables(service):
 
 
 async def test_an_event_is_logged_with_its_attributes_and_personal_fields_redacted(
-    service, client, ops, envelope, deliver_to
-):
+    service: NotificationsService,
+    client: httpx.AsyncClient,
+    ops: dict[str, str],
+    envelope: EnvelopeFactory,
+    deliver_to: DeliverTo,
+) -> None:
     correlation_id, causation_id = uuid.uuid4(), uuid.uuid4()
     event = envelope(
         subject="partner/42",
@@ -121,7 +132,13 @@ async def test_an_event_is_logged_with_its_attributes_and_personal_fields_redact
     assert "Riverside" not in str(stored) and "ada@example.org" not in str(stored)
 
 
-async def test_a_redelivered_event_is_logged_once(service, client, ops, envelope, deliver_to):
+async def test_a_redelivered_event_is_logged_once(
+    service: NotificationsService,
+    client: httpx.AsyncClient,
+    ops: dict[str, str],
+    envelope: EnvelopeFactory,
+    deliver_to: DeliverTo,
+) -> None:
     event = envelope()
     await deliver_to(event)
     assert await service.consumer.consumer.handle(event) is False
@@ -129,7 +146,9 @@ async def test_a_redelivered_event_is_logged_once(service, client, ops, envelope
     assert [item["id"] for item in reply.json()["items"]] == [str(event.id)]
 
 
-async def test_filters_are_exact_matches(client, ops, envelope, deliver_to):
+async def test_filters_are_exact_matches(
+    client: httpx.AsyncClient, ops: dict[str, str], envelope: EnvelopeFactory, deliver_to: DeliverTo
+) -> None:
     correlation_id = uuid.uuid4()
     a = envelope(type="projects.partner.registered.v1", source="/services/projects", subject="p/1", time=T0)
     b = envelope(
@@ -163,7 +182,9 @@ async def test_filters_are_exact_matches(client, ops, envelope, deliver_to):
     assert await ids(source="/services/nowhere") == []
 
 
-async def test_since_is_inclusive_and_until_exclusive_on_the_event_time(client, ops, envelope, deliver_to):
+async def test_since_is_inclusive_and_until_exclusive_on_the_event_time(
+    client: httpx.AsyncClient, ops: dict[str, str], envelope: EnvelopeFactory, deliver_to: DeliverTo
+) -> None:
     events = [envelope(time=T0 + timedelta(minutes=i)) for i in range(5)]
     # Delivered out of order: the log is ordered by event time, not arrival.
     await deliver_to(*reversed(events))
@@ -186,7 +207,9 @@ async def test_since_is_inclusive_and_until_exclusive_on_the_event_time(client, 
     assert await ids(since="2026-03-01T09:04:00") == expected[4:]
 
 
-async def test_cursor_pages_through_equal_timestamps_without_gaps_or_repeats(client, ops, envelope, deliver_to):
+async def test_cursor_pages_through_equal_timestamps_without_gaps_or_repeats(
+    client: httpx.AsyncClient, ops: dict[str, str], envelope: EnvelopeFactory, deliver_to: DeliverTo
+) -> None:
     same_time = [envelope(time=T0) for _ in range(7)]
     later = [envelope(time=T0 + timedelta(microseconds=1)) for _ in range(2)]
     earlier = [envelope(time=T0 - timedelta(seconds=1))]
@@ -204,13 +227,17 @@ async def test_cursor_pages_through_equal_timestamps_without_gaps_or_repeats(cli
     assert seen == expected
 
 
-async def test_last_full_page_has_no_next_cursor(client, ops, envelope, deliver_to):
+async def test_last_full_page_has_no_next_cursor(
+    client: httpx.AsyncClient, ops: dict[str, str], envelope: EnvelopeFactory, deliver_to: DeliverTo
+) -> None:
     await deliver_to(*[envelope(time=T0) for _ in range(6)])
     pages = await _all_pages(client, ops, limit=3)
     assert [len(page) for page in pages] == [3, 3]
 
 
-async def test_paging_with_a_filter(client, ops, envelope, deliver_to):
+async def test_paging_with_a_filter(
+    client: httpx.AsyncClient, ops: dict[str, str], envelope: EnvelopeFactory, deliver_to: DeliverTo
+) -> None:
     wanted = [envelope(type="projects.project.started.v1", time=T0) for _ in range(5)]
     await deliver_to(*[envelope(time=T0) for _ in range(5)], *wanted)
     pages = await _all_pages(client, ops, limit=2, type="projects.project.started.v1")
@@ -218,7 +245,9 @@ async def test_paging_with_a_filter(client, ops, envelope, deliver_to):
     assert [item["id"] for page in pages for item in page] == sorted((str(e.id) for e in wanted), key=uuid.UUID)
 
 
-async def test_default_limit_is_100(client, ops, envelope, deliver_to):
+async def test_default_limit_is_100(
+    client: httpx.AsyncClient, ops: dict[str, str], envelope: EnvelopeFactory, deliver_to: DeliverTo
+) -> None:
     await deliver_to(*[envelope(time=T0) for _ in range(101)])
     reply = await client.get("/events", headers=ops)
     body = reply.json()
@@ -241,7 +270,9 @@ async def test_default_limit_is_100(client, ops, envelope, deliver_to):
         base64.urlsafe_b64encode(b"\xff\xfe\xfd").decode(),
     ],
 )
-async def test_a_malformed_cursor_is_a_422_naming_the_cursor(client, ops, cursor):
+async def test_a_malformed_cursor_is_a_422_naming_the_cursor(
+    client: httpx.AsyncClient, ops: dict[str, str], cursor: str
+) -> None:
     reply = await client.get("/events", params={"cursor": cursor}, headers=ops)
     assert reply.status_code == 422
     detail = reply.json()["detail"]
@@ -251,7 +282,9 @@ async def test_a_malformed_cursor_is_a_422_naming_the_cursor(client, ops, cursor
     assert isinstance(detail[0]["msg"], str) and detail[0]["msg"]
 
 
-async def test_a_cursor_from_a_previous_page_round_trips(client, ops, envelope, deliver_to):
+async def test_a_cursor_from_a_previous_page_round_trips(
+    client: httpx.AsyncClient, ops: dict[str, str], envelope: EnvelopeFactory, deliver_to: DeliverTo
+) -> None:
     events = [envelope(time=T0 + timedelta(microseconds=i)) for i in range(3)]
     await deliver_to(*events)
     first = (await client.get("/events", params={"limit": 1}, headers=ops)).json()
@@ -262,7 +295,7 @@ async def test_a_cursor_from_a_previous_page_round_trips(client, ops, envelope, 
     assert second["next_cursor"] is None
 
 
-async def test_since_after_until_is_a_422_naming_since(client, ops):
+async def test_since_after_until_is_a_422_naming_since(client: httpx.AsyncClient, ops: dict[str, str]) -> None:
     reply = await client.get(
         "/events", params={"since": "2026-03-02T00:00:00Z", "until": "2026-03-01T00:00:00Z"}, headers=ops
     )
@@ -272,7 +305,7 @@ async def test_since_after_until_is_a_422_naming_since(client, ops):
     }
 
 
-async def test_both_problems_are_reported_together(client, ops):
+async def test_both_problems_are_reported_together(client: httpx.AsyncClient, ops: dict[str, str]) -> None:
     reply = await client.get(
         "/events",
         params={"since": "2026-03-02T00:00:00Z", "until": "2026-03-01T00:00:00Z", "cursor": "nope!"},
@@ -286,20 +319,22 @@ async def test_both_problems_are_reported_together(client, ops):
     "params",
     [{"limit": 0}, {"limit": 501}, {"correlation_id": "nope"}, {"since": "not a time"}],
 )
-async def test_fastapi_validates_the_other_parameters(client, ops, params):
+async def test_fastapi_validates_the_other_parameters(
+    client: httpx.AsyncClient, ops: dict[str, str], params: dict[str, Any]
+) -> None:
     reply = await client.get("/events", params=params, headers=ops)
     assert reply.status_code == 422
     assert reply.json()["detail"][0]["loc"][0] == "query"
 
 
 @pytest.mark.parametrize("path", ["/events", "/events/stream"])
-async def test_without_a_valid_token_it_is_401(client, path):
+async def test_without_a_valid_token_it_is_401(client: httpx.AsyncClient, path: str) -> None:
     assert (await client.get(path)).status_code == 401
     assert (await client.get(path, headers={"Authorization": "Bearer not-a-jwt"})).status_code == 401
 
 
 @pytest.mark.parametrize("path", ["/events", "/events/stream"])
-async def test_only_ops_may_read_the_log(client, auth, path):
+async def test_only_ops_may_read_the_log(client: httpx.AsyncClient, auth: AuthHeaders, path: str) -> None:
     for role in (Role.COORDINATOR, Role.SUPERVISOR, Role.STUDENT, Role.PARTNER):
         reply = await client.get(path, headers=auth(role))
         assert reply.status_code == 403, role

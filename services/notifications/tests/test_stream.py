@@ -1,16 +1,24 @@
 """`GET /events/stream`: the live tail as Server-Sent Events, and how it ends."""
 
+from __future__ import annotations
+
 import asyncio
 import json
 import signal
 import uuid
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
+import httpx
 from asgi_lifespan import LifespanManager
 
 from medic.notifications.adapters.broadcaster import EventBroadcaster
-from medic.notifications.bootstrap import build, streams_end_on_exit_signal
+from medic.notifications.bootstrap import NotificationsService, build, streams_end_on_exit_signal
 from medic.notifications.domain.model import LoggedEvent
+from medic.notifications.settings import NotificationsSettings
+
+if TYPE_CHECKING:  # conftest is not importable at run time (--import-mode=importlib); fixtures hand these out
+    from services.notifications.tests.conftest import DeliverTo, EnvelopeFactory, ServiceWith, SseCall
 
 
 def _messages(body: str) -> list[dict[str, str]]:
@@ -38,7 +46,14 @@ def _logged() -> LoggedEvent:
     )
 
 
-async def test_committed_events_are_streamed_as_server_sent_events(service, client, ops, envelope, deliver_to, sse):
+async def test_committed_events_are_streamed_as_server_sent_events(
+    service: NotificationsService,
+    client: httpx.AsyncClient,
+    ops: dict[str, str],
+    envelope: EnvelopeFactory,
+    deliver_to: DeliverTo,
+    sse: type[SseCall],
+) -> None:
     stream = sse(service.app, "/events/stream", headers=ops, query="source=%2Fservices%2Foutreach")
     start = await stream.start()
     assert start["status"] == 200
@@ -70,7 +85,13 @@ async def test_committed_events_are_streamed_as_server_sent_events(service, clie
     assert service.broadcaster.subscriber_count == 0
 
 
-async def test_type_and_subject_filters_apply_to_the_stream(service, ops, envelope, deliver_to, sse):
+async def test_type_and_subject_filters_apply_to_the_stream(
+    service: NotificationsService,
+    ops: dict[str, str],
+    envelope: EnvelopeFactory,
+    deliver_to: DeliverTo,
+    sse: type[SseCall],
+) -> None:
     stream = sse(service.app, "/events/stream", headers=ops, query="type=projects.project.started.v1&subject=p%2F2")
     await stream.start()
     a = envelope(type="projects.project.started.v1", subject="p/1")
@@ -83,7 +104,9 @@ async def test_type_and_subject_filters_apply_to_the_stream(service, ops, envelo
     assert service.broadcaster.subscriber_count == 0
 
 
-async def test_an_idle_stream_sends_keepalive_comments(service_with, ops, sse):
+async def test_an_idle_stream_sends_keepalive_comments(
+    service_with: ServiceWith, ops: dict[str, str], sse: type[SseCall]
+) -> None:
     service = await service_with(NOTIFICATIONS_STREAM_KEEPALIVE_S=0.05)
     stream = sse(service.app, "/events/stream", headers=ops)
     await stream.start()
@@ -93,11 +116,13 @@ async def test_an_idle_stream_sends_keepalive_comments(service_with, ops, sse):
     assert service.broadcaster.subscriber_count == 0
 
 
-async def test_the_default_keepalive_is_15_seconds(service):
+async def test_the_default_keepalive_is_15_seconds(service: NotificationsService) -> None:
     assert service.app.state.stream_keepalive_s == 15.0
 
 
-async def test_the_stream_ends_cleanly_when_the_app_shuts_down(settings, ops, sse):
+async def test_the_stream_ends_cleanly_when_the_app_shuts_down(
+    settings: NotificationsSettings, ops: dict[str, str], sse: type[SseCall]
+) -> None:
     service = build(settings, start_consumer=False)
     async with LifespanManager(service.app) as manager:
         stream = sse(manager.app, "/events/stream", headers=ops)
@@ -111,7 +136,9 @@ async def test_the_stream_ends_cleanly_when_the_app_shuts_down(settings, ops, ss
     assert service.broadcaster.subscriber_count == 0
 
 
-async def test_a_dropped_subscriber_s_stream_ends(service_with, ops, sse):
+async def test_a_dropped_subscriber_s_stream_ends(
+    service_with: ServiceWith, ops: dict[str, str], sse: type[SseCall]
+) -> None:
     service = await service_with(NOTIFICATIONS_STREAM_QUEUE_SIZE=1)
     stream = sse(service.app, "/events/stream", headers=ops)
     await stream.start()
@@ -121,7 +148,7 @@ async def test_a_dropped_subscriber_s_stream_ends(service_with, ops, sse):
     assert service.broadcaster.subscriber_count == 0
 
 
-async def test_an_exit_signal_ends_the_streams_and_reaches_the_server_s_handler():
+async def test_an_exit_signal_ends_the_streams_and_reaches_the_server_s_handler() -> None:
     broadcaster = EventBroadcaster()
     subscription = broadcaster.subscribe()
     received: list[int] = []
@@ -141,7 +168,7 @@ async def test_an_exit_signal_ends_the_streams_and_reaches_the_server_s_handler(
         signal.signal(signal.SIGTERM, original)
 
 
-async def test_a_default_signal_action_is_left_alone():
+async def test_a_default_signal_action_is_left_alone() -> None:
     original = signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         with streams_end_on_exit_signal(EventBroadcaster()):

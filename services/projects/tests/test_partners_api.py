@@ -21,7 +21,7 @@ VALID = {"name": "Riverside Food Bank", "kind": "charity", "contact_email": "hel
 @pytest.fixture
 async def projects(tmp_path: Path) -> AsyncIterator[tuple[ProjectsService, httpx.AsyncClient]]:
     settings = ProjectsSettings(
-        PROJECTS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/projects.db",  # type: ignore[call-arg]
+        PROJECTS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/projects.db",
         BROKER_NAMESPACE=f"t-{uuid.uuid4().hex[:8]}",
         # Nothing consumes this namespace: events stay in the outbox, which is what these tests inspect.
         RABBITMQ_URL="amqp://guest:guest@127.0.0.1:1/",
