@@ -9,7 +9,6 @@ Each outcome is logged with the event id and type, never the body (it may hold p
 """
 
 import json
-from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, cast
 
@@ -52,7 +51,6 @@ class _Delivery(BaseMiddleware):
     def __init__(self, msg: Any, /, *, policy: DeliveryPolicy, **kwargs: Any) -> None:
         super().__init__(msg, **kwargs)
         self.policy = policy
-        self._log_tokens: Mapping[str, Any] = {}
 
     @property
     def raw(self) -> IncomingMessage:
@@ -60,7 +58,7 @@ class _Delivery(BaseMiddleware):
 
     async def on_receive(self) -> None:
         structlog.contextvars.clear_contextvars()
-        self._log_tokens = structlog.contextvars.bind_contextvars(
+        structlog.contextvars.bind_contextvars(
             event_id=self.raw.message_id, event_type=self.raw.type, consumer=self.policy.service
         )
 
