@@ -54,7 +54,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, **kwargs)
+    # No pool_pre_ping: it costs three round trips on every checkout, i.e. on every unit of work. A
+    # connection that died anyway fails one operation and SQLAlchemy then discards the whole pool; the
+    # relay and the consumers retry such failures by design.
+    return create_async_engine(url, pool_size=20, max_overflow=10, pool_recycle=1800, **kwargs)
 
 
 def is_postgresql(engine: AsyncEngine) -> bool:

@@ -3,6 +3,7 @@
 A redelivered event finds its id already there and changes nothing.
 """
 
+import functools
 import uuid
 from datetime import UTC, datetime
 
@@ -10,6 +11,7 @@ from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, Uu
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import Insert
 
 from medic.shared.db import UtcDateTime
 
@@ -26,15 +28,19 @@ def inbox_table(metadata: MetaData) -> Table:
     )
 
 
+@functools.cache
+def _record_once(inbox: Table, dialect: str) -> Insert:
+    """Built once per table and dialect: `INSERT ... ON CONFLICT DO NOTHING` on the (consumer, event id) key."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(inbox).on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+
+
 async def record_in_inbox(
     connection: AsyncConnection, inbox: Table, *, consumer: str, event_id: uuid.UUID, event_type: str
 ) -> bool:
     """Insert the (consumer, event id) pair; False if it was already there, i.e. a duplicate."""
-    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(inbox)
-        .values(consumer=consumer, event_id=event_id, event_type=event_type, received_at=datetime.now(UTC))
-        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+    result = await connection.execute(
+        _record_once(inbox, connection.dialect.name),
+        {"consumer": consumer, "event_id": event_id, "event_type": event_type, "received_at": datetime.now(UTC)},
     )
-    result = await connection.execute(statement)
     return result.rowcount == 1

@@ -4,6 +4,7 @@ A row is `pending` until the relay has the broker's confirm for it, then `publis
 (`relay.py`) is the only reader.
 """
 
+import functools
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -21,6 +22,7 @@ from sqlalchemy import (
     insert,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import Insert
 
 from medic.shared.db import UtcDateTime
 from medic.shared.events import Envelope, EventPayload
@@ -49,15 +51,22 @@ def outbox_table(metadata: MetaData) -> Table:
     )
 
 
+@functools.cache
+def _insert_into(outbox: Table) -> Insert:
+    """Built once per table: the statement is the same for every event, only its parameters change."""
+    return insert(outbox)
+
+
 async def add_to_outbox(connection: AsyncConnection, outbox: Table, envelope: Envelope[EventPayload]) -> None:
     """Stage an event in the caller's open transaction; it is published only if that transaction commits."""
     await connection.execute(
-        insert(outbox).values(
-            event_id=envelope.id,
-            event_type=envelope.type,
-            body=envelope.model_dump_json(serialize_as_any=True).encode(),  # the payload subclass, not the base
-            state=OutboxState.PENDING.value,
-            created_at=datetime.now(UTC),
-            attempts=0,
-        )
+        _insert_into(outbox),
+        {
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "body": envelope.model_dump_json(serialize_as_any=True).encode(),  # the payload subclass, not the base
+            "state": OutboxState.PENDING.value,
+            "created_at": datetime.now(UTC),
+            "attempts": 0,
+        },
     )

@@ -9,10 +9,12 @@ import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import aio_pika
+import aiormq
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange, DeliveryMode
+from aiormq import spec
 
 from medic.shared.topology import Topology, declare_event_exchanges
 
@@ -22,6 +24,10 @@ class OutgoingEvent:
     event_id: uuid.UUID
     event_type: str
     body: bytes
+
+
+class PublishNotConfirmed(Exception):
+    pass
 
 
 class EventPublisher(Protocol):
@@ -56,24 +62,33 @@ class RabbitEventPublisher:
 
     async def publish(self, events: Sequence[OutgoingEvent]) -> list[BaseException | None]:
         exchange = await self._ensure_exchange()
-        confirmations = [
-            asyncio.wait_for(
-                exchange.publish(
-                    aio_pika.Message(
-                        event.body,
-                        message_id=str(event.event_id),
-                        type=event.event_type,
-                        content_type="application/json",
-                        delivery_mode=DeliveryMode.PERSISTENT,
-                    ),
-                    routing_key=event.event_type,
-                    mandatory=True,
+        assert self._channel is not None
+        # The underlying aiormq channel with wait=False: aio-pika's Exchange.publish holds the channel lock
+        # until each frame is written, one event-loop pass per message; this only waits for the confirms.
+        channel = cast(aiormq.Channel, await self._channel.get_underlay_channel())
+
+        async def publish_one(event: OutgoingEvent) -> None:
+            confirmation = await channel.basic_publish(
+                event.body,
+                exchange=exchange.name,
+                routing_key=event.event_type,
+                mandatory=True,  # with on_return_raises, an unroutable event fails instead of being confirmed
+                wait=False,
+                properties=spec.Basic.Properties(
+                    message_id=str(event.event_id),
+                    message_type=event.event_type,
+                    content_type="application/json",
+                    delivery_mode=int(DeliveryMode.PERSISTENT),
                 ),
-                self._timeout_s,
             )
-            for event in events
-        ]
-        results = await asyncio.gather(*confirmations, return_exceptions=True)
+            if not isinstance(confirmation, spec.Basic.Ack):
+                raise PublishNotConfirmed(f"broker answered {type(confirmation).__name__}")
+
+        try:
+            async with asyncio.timeout(self._timeout_s):
+                results = await asyncio.gather(*(publish_one(e) for e in events), return_exceptions=True)
+        except TimeoutError as error:
+            return [error] * len(events)
         return [result if isinstance(result, BaseException) else None for result in results]
 
     async def reset(self) -> None:

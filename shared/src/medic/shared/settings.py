@@ -25,7 +25,8 @@ class ServiceSettings(BaseSettings):
         pattern=r"^[a-z0-9][a-z0-9_-]*$",
         description="Prefix of every exchange and queue name; tests use their own to stay apart.",
     )
-    consumer_prefetch: int = Field(default=100, ge=1, validation_alias="CONSUMER_PREFETCH")
+    # No more than the database pool (20): a message waiting for a connection only adds latency.
+    consumer_prefetch: int = Field(default=20, ge=1, validation_alias="CONSUMER_PREFETCH")
     consumer_max_attempts: int = Field(default=5, ge=1, validation_alias="CONSUMER_MAX_ATTEMPTS")
     consumer_retry_delay_ms: int = Field(default=2000, ge=1, validation_alias="CONSUMER_RETRY_DELAY_MS")
     queue_delivery_limit: int = Field(default=10, ge=1, validation_alias="QUEUE_DELIVERY_LIMIT")
