@@ -34,14 +34,15 @@ import os
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import aio_pika
 import asyncpg
+import uvloop
 from aio_pika.abc import DeliveryMode
 from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Uuid, insert, text
 from sqlalchemy.engine import make_url
@@ -354,7 +355,7 @@ async def raw_publish(rabbitmq_url: str, topology: Topology, events: Sequence[Ou
                 window.release()
 
         clock = Clock()
-        tasks = []
+        tasks: list[asyncio.Task[None]] = []
         for event in events:
             await window.acquire()
             tasks.append(asyncio.create_task(publish(event)))
@@ -507,12 +508,20 @@ class Applied:
         return len(self.records)
 
 
+T = TypeVar("T")
+
+
+def run(main: Coroutine[Any, Any, T]) -> T:
+    """On uvloop, as the services run under uvicorn; the raw baselines get the same loop."""
+    return uvloop.run(main)
+
+
 def consumer_process(spec: ConsumerSpec, pipe: Connection) -> None:
     """Entry point of the child process that plays the consuming service."""
     try:
         with open(spec.log_file, "a") as log_stream:
             configure_logging("bench-consumer", spec.log_level, stream=log_stream)
-            asyncio.run(_consume(spec, pipe))
+            run(_consume(spec, pipe))
     except BaseException as error:
         with contextlib.suppress(OSError):
             pipe.send(("error", repr(error)))
@@ -672,14 +681,14 @@ STAGES = (
 
 
 async def run_writers(
-    write: Callable[[int, int], Awaitable[None]], seqs: range, *, rate: float | None, writers: int
+    write: Callable[[int, int], Coroutine[Any, Any, None]], seqs: range, *, rate: float | None, writers: int
 ) -> None:
     """Paced (open loop: one writer task started every 1/rate s, however long the others take) or, without a
     rate, `writers` concurrent writers each committing as fast as it can."""
     if rate is not None:
         loop = asyncio.get_running_loop()
         start = loop.time()
-        tasks = []
+        tasks: list[asyncio.Task[None]] = []
         for i, seq in enumerate(seqs):
             delay = start + i / rate - loop.time()
             if delay > 0:
@@ -895,4 +904,4 @@ if __name__ == "__main__":
     arguments = parse_args()
     with open(arguments.log_file, "a") as log_stream:
         configure_logging("bench", arguments.log_level, stream=log_stream)
-        print_report(arguments, asyncio.run(run_phases(arguments)))
+        print_report(arguments, run(run_phases(arguments)))
