@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import structlog
-from faststream.exceptions import AckMessage, NackMessage, RejectMessage
+from faststream.exceptions import AckMessage, RejectMessage
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
@@ -206,7 +206,6 @@ async def test_one_attempt_allowed_means_no_retry() -> None:
 
 
 @pytest.mark.parametrize("broker", [FakeBroker(fail=True), None])
-async def test_retry_that_cannot_be_published_requeues(broker: FakeBroker | None) -> None:
-    with pytest.raises(NackMessage) as caught:
+async def test_retry_that_cannot_be_published_is_dead_lettered(broker: FakeBroker | None) -> None:
+    with pytest.raises(RejectMessage):
         await _deliver(_policy(broker), FakeMessage(), RuntimeError("database busy"))
-    assert caught.value.extra_options == {"requeue": True}

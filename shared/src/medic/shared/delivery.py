@@ -15,7 +15,7 @@ from typing import Any, cast
 import structlog
 from aio_pika import IncomingMessage
 from faststream import BaseMiddleware
-from faststream.exceptions import AckMessage, HandlerException, NackMessage, RejectMessage
+from faststream.exceptions import AckMessage, HandlerException, RejectMessage
 from faststream.rabbit import RabbitBroker
 from pydantic import ValidationError
 
@@ -92,9 +92,17 @@ class _Delivery(BaseMiddleware):
         try:
             await self._publish_retry(attempts)
         except Exception as publish_error:
-            # Could not park it for later: put it back on the queue rather than lose or dead-letter it.
-            log.warning("event.retry_not_scheduled", error=repr(publish_error))
-            raise NackMessage(requeue=True) from error
+            # Could not park it (no retry queue, broker refusing): dead-letter it where ops can replay it.
+            # Requeueing would spin on it, for ever on RabbitMQ 4.3, which no longer counts nacks. If the
+            # connection is gone, the reject fails too and the broker redelivers the message instead.
+            log.error(
+                "event.dead_lettered",
+                reason="retry could not be scheduled",
+                attempts=attempts,
+                error=_describe(error),
+                retry_error=repr(publish_error),
+            )
+            raise RejectMessage() from error
         log.warning("event.retry_scheduled", attempts=attempts, error=_describe(error))
         raise AckMessage() from error
 
