@@ -190,7 +190,7 @@ def test_exceptions_are_rendered_without_local_variables(stream: io.StringIO, so
     (record,) = _records(stream)
     (exception,) = record["exception"]
     assert exception["exc_type"] == "ValueError"
-    assert exception["exc_value"] == "failed after 23 characters"
+    assert exception["exc_value"] == "[redacted]"  # messages may echo input: only type and frames are kept
     frames = exception["frames"]
     assert all(not frame.get("locals") for frame in frames)
     # Function names are code, not personal data: a traceback is useless without them.

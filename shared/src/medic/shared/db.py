@@ -42,7 +42,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        # hide_parameters: a database error's message must not carry the row's (personal) values into logs.
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
@@ -57,7 +58,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # No pool_pre_ping: it costs three round trips on every checkout, i.e. on every unit of work. A
     # connection that died anyway fails one operation and SQLAlchemy then discards the whole pool; the
     # relay and the consumers retry such failures by design.
-    return create_async_engine(url, pool_size=20, max_overflow=10, pool_recycle=1800, **kwargs)
+    return create_async_engine(url, pool_size=20, max_overflow=10, pool_recycle=1800, hide_parameters=True, **kwargs)
 
 
 def is_postgresql(engine: AsyncEngine) -> bool:

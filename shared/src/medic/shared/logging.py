@@ -56,13 +56,31 @@ def drop_color_message(_: WrappedLogger, __: str, event_dict: EventDict) -> Even
 def redact_personal_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
     """structlog processor: the record's own keys and nested values alike.
 
-    The rendered `exception` is left as it is: its frames' `name` is the function's, and with
-    `show_locals=False` it holds no values from the program to redact.
+    The rendered `exception` is handled by `redact_exception_messages`: its frames' `name` is the
+    function's, and with `show_locals=False` its only values from the program are the messages.
     """
     return {
         k: v if k == "exception" else REDACTED if k.lower() in PERSONAL_KEYS and k != "event" else redact(v)
         for k, v in event_dict.items()
     }
+
+
+def redact_exception_messages(_: WrappedLogger, __: str, event_dict: EventDict) -> EventDict:
+    """Keep each exception's type and frames, drop its message: messages echo input (validation errors)
+    and SQL parameters, which may be personal data. Our own log lines name the problem instead."""
+    exception = event_dict.get("exception")
+    if isinstance(exception, list):
+        event_dict["exception"] = [_without_messages(e) for e in exception]
+    return event_dict
+
+
+def _without_messages(exception: Any) -> Any:
+    if not isinstance(exception, dict):
+        return exception
+    cleaned = {k: REDACTED if k in ("exc_value", "exc_notes") and v else v for k, v in exception.items()}
+    if isinstance(cleaned.get("exceptions"), list):  # exception groups
+        cleaned["exceptions"] = [[_without_messages(e) for e in group] for group in cleaned["exceptions"]]
+    return cleaned
 
 
 def _add_service(service: str) -> Processor:
@@ -82,6 +100,7 @@ def _shared_processors(service: str) -> list[Processor]:
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         # show_locals=False: a handler's locals may hold personal data.
         structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),
+        redact_exception_messages,
         drop_color_message,
         redact_personal_fields,
     ]
