@@ -268,6 +268,7 @@ async def test_default_limit_is_100(
         _b64(f"2026-03-01T09:00:00+00:00|{uuid.UUID(int=1)}|extra"),
         "A" * 500,
         base64.urlsafe_b64encode(b"\xff\xfe\xfd").decode(),
+        _b64(f"0001-01-01T00:00:00+01:00|{uuid.UUID(int=1)}"),  # before the first UTC instant
     ],
 )
 async def test_a_malformed_cursor_is_a_422_naming_the_cursor(
@@ -303,6 +304,18 @@ async def test_since_after_until_is_a_422_naming_since(client: httpx.AsyncClient
     assert reply.json() == {
         "detail": [{"loc": ["query", "since"], "msg": "`since` must not be after `until`", "type": "value_error"}]
     }
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"since": "0001-01-01T00:00:00+01:00"}, "since"), ({"until": "9999-12-31T23:59:59-01:00"}, "until")],
+)
+async def test_a_time_beyond_the_utc_range_is_a_422_naming_it(
+    client: httpx.AsyncClient, ops: dict[str, str], params: dict[str, str], field: str
+) -> None:
+    reply = await client.get("/events", params=params, headers=ops)
+    assert reply.status_code == 422
+    assert reply.json()["detail"][0]["loc"] == ["query", field]
 
 
 async def test_both_problems_are_reported_together(client: httpx.AsyncClient, ops: dict[str, str]) -> None:

@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager
 import aio_pika
 import structlog
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.specification import AsyncAPI, get_asyncapi_html
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
@@ -20,6 +21,8 @@ from medic.shared.settings import ServiceSettings
 log = get_logger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
+# For free-text fields: no control characters (PostgreSQL refuses NUL; none belongs in a name).
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 ReadinessCheck = Callable[[], Awaitable[None]]
 
 
@@ -60,6 +63,16 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
         return response
 
 
+async def validation_error(_: Request, error: Exception) -> JSONResponse:
+    """FastAPI's 422 shape, without echoing the rejected input: it may be personal data, and input that
+    cannot be encoded (a lone surrogate) would turn the 422 into a 500."""
+    assert isinstance(error, RequestValidationError)
+    return JSONResponse(
+        {"detail": [{"loc": e["loc"], "msg": e["msg"], "type": e["type"]} for e in error.errors()]},
+        status_code=422,
+    )
+
+
 def create_app(
     *,
     title: str,
@@ -70,6 +83,7 @@ def create_app(
     readiness: Mapping[str, ReadinessCheck],
 ) -> FastAPI:
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.add_exception_handler(RequestValidationError, validation_error)
     app.state.token_verifier = TokenVerifier(settings)
     app.add_middleware(RequestContextMiddleware)
 

@@ -69,11 +69,11 @@ class Cursor:
             time_text, event_id_text = raw.split(_CURSOR_SEPARATOR)
             time = datetime.fromisoformat(time_text)
             event_id = uuid.UUID(event_id_text)
-        except (binascii.Error, UnicodeDecodeError, ValueError):
+            if time.tzinfo is None:
+                raise ValueError("a cursor's time has an offset")
+            return cls(time=as_utc(time), event_id=event_id)
+        except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
             raise InvalidQuery("cursor", "malformed cursor: use the `next_cursor` of a previous page") from None
-        if time.tzinfo is None:
-            raise InvalidQuery("cursor", "malformed cursor: use the `next_cursor` of a previous page")
-        return cls(time=as_utc(time), event_id=event_id)
 
 
 @dataclass(frozen=True)
@@ -104,10 +104,13 @@ class EventLogQuery:
     limit: int = 100
 
     def __post_init__(self) -> None:
-        if self.since is not None:
-            object.__setattr__(self, "since", as_utc(self.since))
-        if self.until is not None:
-            object.__setattr__(self, "until", as_utc(self.until))
+        for name in ("since", "until"):
+            moment = getattr(self, name)
+            if moment is not None:
+                try:
+                    object.__setattr__(self, name, as_utc(moment))
+                except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before the first UTC instant
+                    raise InvalidQuery(name, f"`{name}` is out of range") from None
         if self.since is not None and self.until is not None and self.since > self.until:
             raise InvalidQuery("since", "`since` must not be after `until`")
         if not 1 <= self.limit <= MAX_PAGE_SIZE:

@@ -34,7 +34,7 @@ async def list_partners(
     uow: Annotated[OutreachUnitOfWork, Depends(unit_of_work)],
     _: Annotated[Principal, Depends(require_roles(Role.COORDINATOR, Role.SUPERVISOR, Role.STUDENT))],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[KnownPartnerOut]:
     partners = await handlers.list_partners(uow, limit=limit, offset=offset)
     return [

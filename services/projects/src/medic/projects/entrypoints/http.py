@@ -14,7 +14,7 @@ from medic.projects.domain.model import MAX_AREAS_OF_WORK, InvalidPartner, Partn
 from medic.projects.service_layer import handlers
 from medic.shared.auth import Principal, Role, require_roles
 from medic.shared.contracts.projects import PartnerKind
-from medic.shared.http import correlation_id_from
+from medic.shared.http import NO_CONTROL_CHARACTERS, correlation_id_from
 
 router = APIRouter(tags=["partners"])
 
@@ -22,10 +22,10 @@ router = APIRouter(tags=["partners"])
 class PartnerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, examples=["Riverside Food Bank"])
+    name: str = Field(min_length=1, max_length=200, pattern=NO_CONTROL_CHARACTERS, examples=["Riverside Food Bank"])
     kind: PartnerKind
     contact_email: EmailStr = Field(max_length=320)
-    areas_of_work: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+    areas_of_work: list[Annotated[str, Field(min_length=1, max_length=100, pattern=NO_CONTROL_CHARACTERS)]] = Field(
         default_factory=list, max_length=MAX_AREAS_OF_WORK, examples=[["food poverty", "mental health"]]
     )
 
@@ -94,6 +94,6 @@ async def list_partners(
     uow: Annotated[ProjectsUnitOfWork, Depends(unit_of_work)],
     _: Annotated[Principal, Depends(require_roles(Role.COORDINATOR, Role.SUPERVISOR))],
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[PartnerOut]:
     return [PartnerOut.of(p) for p in await handlers.list_partners(uow, limit=limit, offset=offset)]
