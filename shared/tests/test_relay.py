@@ -5,6 +5,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from medic.shared.contracts import PartnerKind, PartnerRegisteredV1
 from medic.shared.events import Envelope, EventPayload
 from medic.shared.outbox import OutboxState
 from medic.shared.publisher import EventPublisher, OutgoingEvent
-from medic.shared.relay import OutboxRelay, PublishFailed
+from medic.shared.relay import OutboxRelay
 from medic.shared.uow import UnitOfWork
 
 
@@ -141,10 +142,9 @@ async def test_partial_failure_marks_only_confirmed_rows(
 ) -> None:
     ids = await _stage(engine, tables, 3)
     publisher.nack_ids = {ids[1]}
-    relay = OutboxRelay(engine, tables.outbox, publisher)
+    relay = OutboxRelay(engine, tables.outbox, publisher, retry_base_s=0.2)
 
-    with pytest.raises(PublishFailed, match=r"1 event\(s\) not confirmed"):
-        await relay.publish_pending()
+    assert await relay.publish_pending() == 2
 
     rows = await _rows(engine, tables)
     assert rows[ids[0]].state == rows[ids[2]].state == OutboxState.PUBLISHED.value
@@ -155,9 +155,12 @@ async def test_partial_failure_marks_only_confirmed_rows(
     assert failed.attempts == 1
     assert "TimeoutError" in failed.last_error
     assert str(ids[1]) in failed.last_error
+    assert failed.available_at > datetime.now(UTC)  # it waits out its own backoff
 
-    # The next round publishes only what is still pending, then it is done.
+    # Not due yet: nothing to publish. Once due, only what is still pending goes, then it is done.
     publisher.nack_ids = set()
+    assert await relay.publish_pending() == 0
+    await asyncio.sleep(0.25)
     assert await relay.publish_pending() == 1
     assert [event.event_id for event in publisher.published] == [ids[0], ids[2], ids[1]]
     rows = await _rows(engine, tables)
@@ -165,21 +168,52 @@ async def test_partial_failure_marks_only_confirmed_rows(
     assert rows[ids[1]].attempts == 1  # the history of the failed attempt is kept
 
 
+async def test_a_row_that_keeps_failing_does_not_hold_back_the_rows_behind_it(
+    engine: AsyncEngine, tables: Any, publisher: FakePublisher
+) -> None:
+    (stuck,) = await _stage(engine, tables, 1)
+    publisher.nack_ids = {stuck}
+    relay = OutboxRelay(engine, tables.outbox, publisher, batch_size=1, retry_base_s=60)
+    assert await relay.publish_pending() == 0
+
+    behind = await _stage(engine, tables, 2)
+    assert await relay.publish_pending() == 1
+    assert await relay.publish_pending() == 1
+    assert [event.event_id for event in publisher.published] == behind
+
+
 async def test_every_event_failing_counts_attempts_on_all(
     engine: AsyncEngine, tables: Any, publisher: FakePublisher
 ) -> None:
     ids = await _stage(engine, tables, 3)
     publisher.script = ["nack", "nack"]
-    relay = OutboxRelay(engine, tables.outbox, publisher)
+    relay = OutboxRelay(engine, tables.outbox, publisher, retry_base_s=0)
 
     for _ in range(2):
-        with pytest.raises(PublishFailed, match=r"3 event\(s\)"):
-            await relay.publish_pending()
+        assert await relay.publish_pending() == 0
 
     rows = await _rows(engine, tables)
     assert [rows[i].state for i in ids] == [OutboxState.PENDING.value] * 3
     assert [rows[i].attempts for i in ids] == [2, 2, 2]
     assert publisher.published == []
+
+
+async def test_retry_backoff_doubles_per_attempt_up_to_the_maximum(engine: AsyncEngine, tables: Any) -> None:
+    class NeverConfirms(FakePublisher):
+        async def publish(self, events: Sequence[OutgoingEvent]) -> list[BaseException | None]:
+            return [TimeoutError("no confirm") for _ in events]
+
+    await _stage(engine, tables, 1)
+    relay = OutboxRelay(engine, tables.outbox, NeverConfirms(), retry_base_s=10, max_backoff_s=25)
+    delays = []
+    for _ in range(3):
+        async with engine.begin() as connection:  # make the row due now, as if its wait were over
+            await connection.execute(tables.outbox.update().values(available_at=datetime.now(UTC)))
+        before = datetime.now(UTC)
+        await relay.publish_pending()
+        (row,) = (await _rows(engine, tables)).values()
+        delays.append(round((row.available_at - before).total_seconds()))
+    assert delays == [10, 20, 25]
 
 
 async def test_last_error_is_truncated(engine: AsyncEngine, tables: Any) -> None:
@@ -188,8 +222,7 @@ async def test_last_error_is_truncated(engine: AsyncEngine, tables: Any) -> None
             return [RuntimeError("x" * 2000) for _ in events]
 
     await _stage(engine, tables, 1)
-    with pytest.raises(PublishFailed):
-        await OutboxRelay(engine, tables.outbox, LoudPublisher()).publish_pending()
+    assert await OutboxRelay(engine, tables.outbox, LoudPublisher()).publish_pending() == 0
     (row,) = (await _rows(engine, tables)).values()
     assert len(row.last_error) == 500
 
@@ -243,7 +276,7 @@ async def test_wake_publishes_well_before_the_sweep(engine: AsyncEngine, tables:
 async def test_run_backs_off_and_recovers(engine: AsyncEngine, tables: Any, publisher: FakePublisher) -> None:
     ids = await _stage(engine, tables, 2)
     publisher.script = ["raise", "nack", "raise"]
-    relay = OutboxRelay(engine, tables.outbox, publisher, sweep_interval_s=30, max_backoff_s=0.15)
+    relay = OutboxRelay(engine, tables.outbox, publisher, sweep_interval_s=30, max_backoff_s=0.15, retry_base_s=0.05)
 
     async with _running(relay):
         await _until(lambda: publisher.calls >= 1, timeout_s=1.0)
@@ -254,7 +287,7 @@ async def test_run_backs_off_and_recovers(engine: AsyncEngine, tables: Any, publ
         await _until(lambda: relay.healthy, timeout_s=1.0)
 
     assert publisher.calls == 4  # three failures, then the success
-    assert publisher.resets == 3  # the connection is dropped after every failure
+    assert publisher.resets == 2  # the connection is dropped after each failure of the whole publish
     assert recovered_after > 0.15  # it waited between attempts rather than spinning
     assert [event.event_id for event in publisher.published] == ids
     rows = await _rows(engine, tables)

@@ -24,6 +24,7 @@ def create_messaging_tables_v1(*, outbox: bool, inbox: bool) -> None:
             sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
             sa.Column("published_at", sa.DateTime(timezone=True)),
             sa.Column("attempts", sa.Integer(), nullable=False),
+            sa.Column("available_at", sa.DateTime(timezone=True), nullable=False),
             sa.Column("last_error", sa.Text()),
         )
         op.create_index("ix_outbox_pending", "outbox", ["state", "id"])

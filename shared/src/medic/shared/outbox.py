@@ -46,6 +46,8 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("created_at", UtcDateTime, nullable=False),
         Column("published_at", UtcDateTime),
         Column("attempts", Integer, nullable=False, default=0),
+        # Not before this time: a row the broker did not confirm waits out its own backoff.
+        Column("available_at", UtcDateTime, nullable=False),
         Column("last_error", Text),
         Index("ix_outbox_pending", "state", "id"),
     )
@@ -59,6 +61,7 @@ def _insert_into(outbox: Table) -> Insert:
 
 async def add_to_outbox(connection: AsyncConnection, outbox: Table, envelope: Envelope[EventPayload]) -> None:
     """Stage an event in the caller's open transaction; it is published only if that transaction commits."""
+    now = datetime.now(UTC)
     await connection.execute(
         _insert_into(outbox),
         {
@@ -66,7 +69,8 @@ async def add_to_outbox(connection: AsyncConnection, outbox: Table, envelope: En
             "event_type": envelope.type,
             "body": envelope.model_dump_json(serialize_as_any=True).encode(),  # the payload subclass, not the base
             "state": OutboxState.PENDING.value,
-            "created_at": datetime.now(UTC),
+            "created_at": now,
+            "available_at": now,
             "attempts": 0,
         },
     )

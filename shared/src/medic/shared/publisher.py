@@ -88,7 +88,11 @@ class RabbitEventPublisher:
             async with asyncio.timeout(self._timeout_s):
                 results = await asyncio.gather(*(publish_one(e) for e in events), return_exceptions=True)
         except TimeoutError as error:
+            await self.reset()  # a channel that stopped confirming is not trusted again
             return [error] * len(events)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if any(not isinstance(f, aiormq.exceptions.PublishError | PublishNotConfirmed) for f in failures):
+            await self.reset()  # the connection or channel broke mid-batch: reconnect on the next publish
         return [result if isinstance(result, BaseException) else None for result in results]
 
     async def reset(self) -> None:

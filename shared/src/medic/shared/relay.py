@@ -12,7 +12,7 @@ import contextlib
 import random
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Row, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -22,11 +22,6 @@ from medic.shared.outbox import OutboxState
 from medic.shared.publisher import EventPublisher, OutgoingEvent
 
 log = get_logger(__name__)
-
-
-class PublishFailed(Exception):
-    def __init__(self, failed: int, first_error: BaseException) -> None:
-        super().__init__(f"{failed} event(s) not confirmed: {first_error!r}")
 
 
 class OutboxRelay:
@@ -39,6 +34,7 @@ class OutboxRelay:
         batch_size: int = 200,
         sweep_interval_s: float = 1.0,
         max_backoff_s: float = 30.0,
+        retry_base_s: float = 0.5,
     ) -> None:
         self._engine = engine
         self._outbox = outbox
@@ -46,6 +42,8 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._sweep_interval_s = sweep_interval_s
         self._max_backoff_s = max_backoff_s
+        self._retry_base_s = retry_base_s
+        self._next_retry_s: float | None = None
         self._wake = asyncio.Event()
         self.healthy = True
 
@@ -73,11 +71,19 @@ class OutboxRelay:
                 log.info("outbox.publishing_resumed")
             self.healthy, backoff_s = True, 0.1
             if published < self._batch_size:
+                # Until a commit wakes it, the next sweep, or the first unconfirmed row is due again.
+                wait_s = min(self._sweep_interval_s, self._next_retry_s or self._sweep_interval_s)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._sweep_interval_s)
+                    await asyncio.wait_for(self._wake.wait(), wait_s)
 
     async def publish_pending(self) -> int:
-        """Publish one batch of pending rows; returns how many were published."""
+        """Publish one batch of due pending rows; returns how many the broker confirmed.
+
+        A row the broker did not confirm (returned as unroutable, nacked, timed out) is retried on its own
+        schedule (`available_at`), so it neither holds back the rows behind it nor slows the relay down.
+        A failure of the whole publish (no connection) raises, and `run` backs off.
+        """
+        self._next_retry_s = None
         async with self._engine.connect() as connection, connection.begin():
             rows = await self._claim(connection)
             if not rows:
@@ -87,14 +93,19 @@ class OutboxRelay:
             await self._mark(connection, rows, results)
         failures = [error for error in results if error is not None]
         if failures:
-            raise PublishFailed(len(failures), failures[0])
-        return len(rows)
+            log.warning(
+                "outbox.events_not_confirmed",
+                failed=len(failures),
+                first_error=repr(failures[0])[:300],
+                retry_in_s=self._next_retry_s,
+            )
+        return len(rows) - len(failures)
 
-    async def _claim(self, connection: AsyncConnection) -> Sequence[Row[int, uuid.UUID, str, bytes]]:
+    async def _claim(self, connection: AsyncConnection) -> Sequence[Row[int, uuid.UUID, str, bytes, int]]:
         outbox = self._outbox
         query = (
-            select(outbox.c.id, outbox.c.event_id, outbox.c.event_type, outbox.c.body)
-            .where(outbox.c.state == OutboxState.PENDING.value)
+            select(outbox.c.id, outbox.c.event_id, outbox.c.event_type, outbox.c.body, outbox.c.attempts)
+            .where(outbox.c.state == OutboxState.PENDING.value, outbox.c.available_at <= datetime.now(UTC))
             .order_by(outbox.c.id)
             .limit(self._batch_size)
             .with_for_update(skip_locked=True)  # ignored by SQLite, where there is one writer anyway
@@ -104,7 +115,7 @@ class OutboxRelay:
     async def _mark(
         self,
         connection: AsyncConnection,
-        rows: Sequence[Row[int, uuid.UUID, str, bytes]],
+        rows: Sequence[Row[int, uuid.UUID, str, bytes, int]],
         results: Sequence[BaseException | None],
     ) -> None:
         outbox = self._outbox
@@ -117,8 +128,14 @@ class OutboxRelay:
             )
         for row, error in zip(rows, results, strict=True):
             if error is not None:
+                delay_s = min(self._max_backoff_s, self._retry_base_s * 2**row.attempts)
+                self._next_retry_s = min(self._next_retry_s or delay_s, delay_s)
                 await connection.execute(
                     update(outbox)
                     .where(outbox.c.id == row.id)
-                    .values(attempts=outbox.c.attempts + 1, last_error=repr(error)[:500])
+                    .values(
+                        attempts=row.attempts + 1,
+                        last_error=repr(error)[:500],
+                        available_at=datetime.now(UTC) + timedelta(seconds=delay_s),
+                    )
                 )
