@@ -4,6 +4,7 @@ Tokens are HS256 with a shared secret today; set `JWT_JWKS_URL` (and `JWT_ALGORI
 tokens from an identity provider instead. Every endpoint but health and docs depends on `require_roles`.
 """
 
+import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -60,6 +61,12 @@ class TokenVerifier:
             raise InvalidToken(str(error)) from error
         return Principal(subject=str(claims["sub"]), roles=roles)
 
+    async def verify_async(self, token: str) -> Principal:
+        """`verify` off the event loop when it may fetch the provider's keys (a blocking HTTP call)."""
+        if self._jwks is None:
+            return self.verify(token)
+        return await asyncio.to_thread(self.verify, token)
+
 
 def issue_token(
     settings: ServiceSettings, *, roles: Iterable[Role], subject: str | None = None, ttl_s: int = 8 * 3600
@@ -93,7 +100,7 @@ def require_roles(*allowed: Role) -> Callable[..., Awaitable[Principal]]:
             )
         verifier: TokenVerifier = request.app.state.token_verifier
         try:
-            principal = verifier.verify(credentials.credentials)
+            principal = await verifier.verify_async(credentials.credentials)
         except InvalidToken:
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
