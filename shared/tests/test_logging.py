@@ -234,3 +234,19 @@ def test_redact_copies_and_leaves_other_values() -> None:
 def test_processor_keeps_the_event_message() -> None:
     out = redact_personal_fields(None, "info", {"event": "name", "name": "Alice", "secret": {"x": 1}})
     assert out == {"event": "name", "name": REDACTED, "secret": REDACTED}
+
+
+@pytest.mark.parametrize(
+    "key", ["contactEmail", "parent_email", "student_name", "mobile", "Date-Of-Birth", "home_address"]
+)
+def test_personal_keys_are_recognised_in_any_spelling(key: str) -> None:
+    from medic.shared.logging import REDACTED, redact
+
+    assert redact({"outer": [{key: "Alice Example, 07700 900123"}]}) == {"outer": [{key: REDACTED}]}
+
+
+def test_ordinary_keys_are_kept() -> None:
+    from medic.shared.logging import redact
+
+    kept = {"event_id": "e1", "kind": "charity", "areas_of_work": ["food"], "status": 201, "path": "/partners"}
+    assert redact(kept) == kept

@@ -13,37 +13,37 @@ import structlog
 from structlog.tracebacks import ExceptionDictTransformer
 from structlog.types import EventDict, Processor, WrappedLogger
 
-# Keys whose values are personal data (or secrets) wherever they appear in a log record.
-PERSONAL_KEYS: frozenset[str] = frozenset(
-    {
-        "name",
-        "first_name",
-        "last_name",
-        "full_name",
-        "email",
-        "contact_email",
-        "phone",
-        "telephone",
-        "address",
-        "postcode",
-        "date_of_birth",
-        "dob",
-        "password",
-        "token",
-        "authorization",
-        "jwt_secret",
-        "secret",
-    }
+# Keys whose values are personal data (or secrets) wherever they appear in a log record or event log.
+# A key matches when, lower-cased and stripped of `_`/`-`, it contains one of these: so `contactEmail`,
+# `parent_email`, `student_name` and `mobile_phone` are caught too. Over-redacting is the safe side.
+PERSONAL_KEY_FRAGMENTS: tuple[str, ...] = (
+    "name",
+    "email",
+    "phone",
+    "mobile",
+    "address",
+    "postcode",
+    "birth",
+    "dob",
+    "password",
+    "token",
+    "authorization",
+    "secret",
 )
 REDACTED = "[redacted]"
 
 
-def redact(value: Any, keys: frozenset[str] = PERSONAL_KEYS) -> Any:
+def is_personal_key(key: object) -> bool:
+    normalised = str(key).lower().replace("_", "").replace("-", "")
+    return any(fragment in normalised for fragment in PERSONAL_KEY_FRAGMENTS)
+
+
+def redact(value: Any) -> Any:
     """Return a copy of `value` with the values of personal keys replaced, at any depth."""
     if isinstance(value, Mapping):
-        return {k: REDACTED if str(k).lower() in keys else redact(v, keys) for k, v in value.items()}
+        return {k: REDACTED if is_personal_key(k) else redact(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [redact(v, keys) for v in value]
+        return [redact(v) for v in value]
     return value
 
 
@@ -60,7 +60,7 @@ def redact_personal_fields(_: WrappedLogger, __: str, event_dict: EventDict) -> 
     function's, and with `show_locals=False` its only values from the program are the messages.
     """
     return {
-        k: v if k == "exception" else REDACTED if k.lower() in PERSONAL_KEYS and k != "event" else redact(v)
+        k: v if k == "exception" else REDACTED if k != "event" and is_personal_key(k) else redact(v)
         for k, v in event_dict.items()
     }
 
