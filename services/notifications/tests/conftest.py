@@ -132,13 +132,28 @@ async def deliver(service: NotificationsService, *envelopes: RawEnvelope) -> Non
 
 
 class SseCall:
-    """Drives one streaming GET on the ASGI app by hand (httpx's ASGITransport buffers whole bodies)."""
+    """Drives one streaming GET on the ASGI app by hand (httpx's ASGITransport buffers whole bodies).
 
-    def __init__(self, app: Any, path: str, *, headers: Mapping[str, str], query: str = "") -> None:
+    Under ASGI `spec_version` 2.4 a `send` after the client has gone raises OSError, as the spec says servers do.
+    With `stalled_send`, no `send` ever completes: the client has stopped reading and the server's buffer is full.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        path: str,
+        *,
+        headers: Mapping[str, str],
+        query: str = "",
+        spec_version: str = "2.3",
+        stalled_send: bool = False,
+    ) -> None:
         self._app = app
+        self._send_fails_once_gone = tuple(map(int, spec_version.split("."))) >= (2, 4)
+        self._stalled_send = stalled_send
         self._scope = {
             "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "asgi": {"version": "3.0", "spec_version": spec_version},
             "http_version": "1.1",
             "method": "GET",
             "scheme": "http",
@@ -166,6 +181,10 @@ class SseCall:
         return {"type": "http.disconnect"}
 
     async def _send(self, message: dict[str, Any]) -> None:
+        if self._send_fails_once_gone and self._disconnected.is_set():
+            raise OSError("the client has gone")
+        if self._stalled_send:
+            await asyncio.Event().wait()
         await self._messages.put(message)
 
     async def start(self) -> dict[str, Any]:
@@ -192,6 +211,14 @@ class SseCall:
         self.body += message.get("body", b"").decode()
         if not message.get("more_body", False):
             self.finished = True
+
+    async def gone_before_it_starts(self, timeout_s: float = 5) -> BaseException | None:
+        """Run the whole call for a client that has already gone; returns what the app raised, if anything."""
+        self._disconnected.set()
+        self.task = asyncio.create_task(self._app(self._scope, self._receive, self._send))
+        done, _ = await asyncio.wait([self.task], timeout=timeout_s)
+        assert done, "the call did not end"
+        return self.task.exception()
 
     async def disconnect(self, timeout_s: float = 5) -> None:
         self._disconnected.set()

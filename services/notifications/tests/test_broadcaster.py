@@ -194,6 +194,22 @@ async def test_unsubscribing_stops_delivery() -> None:
     assert broadcaster.subscriber_count == 0
 
 
+async def test_unsubscribing_again_or_after_the_subscription_ended_is_harmless() -> None:
+    broadcaster = EventBroadcaster(queue_size=1)
+    subscription, other = broadcaster.subscribe(), broadcaster.subscribe()
+    broadcaster.unsubscribe(subscription)
+    broadcaster.unsubscribe(subscription)
+    assert broadcaster.subscriber_count == 1
+    broadcaster.publish([logged(), logged()])  # `other` is dropped
+    assert other.dropped
+    broadcaster.unsubscribe(other)
+    late = broadcaster.subscribe()
+    broadcaster.close()
+    broadcaster.unsubscribe(late)
+    assert broadcaster.subscriber_count == 0
+    assert await late.next(1) is None
+
+
 async def test_a_broadcast_failure_does_not_fail_the_committed_handling(
     service: NotificationsService,
     envelope: EnvelopeFactory,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -12,13 +13,16 @@ import pytest
 from sqlalchemy import Connection, inspect, select
 
 from medic.notifications.adapters import orm
+from medic.notifications.adapters.uow import NotificationsUnitOfWork
 from medic.notifications.bootstrap import NotificationsService
+from medic.notifications.domain.model import EventLogQuery, LoggedEvent
 from medic.shared.auth import Role
 
 if TYPE_CHECKING:  # conftest is not importable at run time (--import-mode=importlib); fixtures hand these out
     from services.notifications.tests.conftest import AuthHeaders, DeliverTo, EnvelopeFactory
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+PARTNER = "projects.partner.registered.v1"
 
 
 def _b64(text: str) -> str:
@@ -47,6 +51,7 @@ async def test_migrations_create_the_event_log_and_messaging_tables(service: Not
             "tables": set(inspector.get_table_names()),
             "columns": {c["name"]: c["nullable"] for c in inspector.get_columns("event_log")},
             "pk": inspector.get_pk_constraint("event_log")["constrained_columns"],
+            "unique": [u["column_names"] for u in inspector.get_unique_constraints("event_log")],
             "indexes": {i["name"]: i["column_names"] for i in inspector.get_indexes("event_log")},
         }
 
@@ -54,6 +59,7 @@ async def test_migrations_create_the_event_log_and_messaging_tables(service: Not
         schema = await connection.run_sync(describe)
     assert {"event_log", "outbox", "inbox", "alembic_version"} <= schema["tables"]
     assert schema["columns"] == {
+        "seq": False,
         "event_id": False,
         "type": False,
         "source": False,
@@ -64,9 +70,10 @@ async def test_migrations_create_the_event_log_and_messaging_tables(service: Not
         "data": False,
         "received_at": False,
     }
-    assert schema["pk"] == ["event_id"]
+    assert schema["pk"] == ["seq"]
+    assert schema["unique"] == [["event_id"]]
     assert schema["indexes"] == {
-        "ix_event_log_time_event_id": ["time", "event_id"],
+        "ix_event_log_time": ["time"],
         "ix_event_log_type": ["type"],
         "ix_event_log_correlation_id": ["correlation_id"],
     }
@@ -146,6 +153,28 @@ async def test_a_redelivered_event_is_logged_once(
     assert [item["id"] for item in reply.json()["items"]] == [str(event.id)]
 
 
+async def test_the_log_ignores_an_event_id_it_already_has(service: NotificationsService) -> None:
+    event = LoggedEvent(
+        id=uuid.uuid4(),
+        type=PARTNER,
+        source="/services/projects",
+        subject=None,
+        time=T0,
+        correlation_id=uuid.uuid4(),
+        causation_id=None,
+        received_at=T0,
+        data={},
+    )
+    uow: NotificationsUnitOfWork = service.app.state.uow_factory()
+    async with uow:
+        assert await uow.events.add(event) is True
+        assert await uow.events.add(replace(event, type="projects.project.started.v1")) is False
+        await uow.commit()
+    async with uow:
+        [logged] = await uow.events.find(EventLogQuery(), limit=10)
+    assert logged.id == event.id and logged.type == PARTNER and logged.seq is not None
+
+
 async def test_filters_are_exact_matches(
     client: httpx.AsyncClient, ops: dict[str, str], envelope: EnvelopeFactory, deliver_to: DeliverTo
 ) -> None:
@@ -186,7 +215,7 @@ async def test_since_is_inclusive_and_until_exclusive_on_the_event_time(
     client: httpx.AsyncClient, ops: dict[str, str], envelope: EnvelopeFactory, deliver_to: DeliverTo
 ) -> None:
     events = [envelope(time=T0 + timedelta(minutes=i)) for i in range(5)]
-    # Delivered out of order: the log is ordered by event time, not arrival.
+    # Delivered out of order: the filters are on the event time, while the log stays in the order received.
     await deliver_to(*reversed(events))
 
     async def ids(**params: Any) -> list[str]:
@@ -194,20 +223,22 @@ async def test_since_is_inclusive_and_until_exclusive_on_the_event_time(
         assert reply.status_code == 200, reply.text
         return [item["id"] for item in reply.json()["items"]]
 
-    expected = [str(e.id) for e in events]
-    assert await ids() == expected
+    def received(*minutes: int) -> list[str]:
+        return [str(events[i].id) for i in minutes]
+
+    assert await ids() == received(4, 3, 2, 1, 0)
     since, until = (T0 + timedelta(minutes=1)).isoformat(), (T0 + timedelta(minutes=3)).isoformat()
-    assert await ids(since=since) == expected[1:]
-    assert await ids(until=until) == expected[:3]
-    assert await ids(since=since, until=until) == expected[1:3]
+    assert await ids(since=since) == received(4, 3, 2, 1)
+    assert await ids(until=until) == received(2, 1, 0)
+    assert await ids(since=since, until=until) == received(2, 1)
     assert await ids(since=since, until=since) == []
     # Other offsets are compared as instants; a time without an offset is UTC.
     paris = timezone(timedelta(hours=1))
-    assert await ids(since=(T0 + timedelta(minutes=2)).astimezone(paris).isoformat()) == expected[2:]
-    assert await ids(since="2026-03-01T09:04:00") == expected[4:]
+    assert await ids(since=(T0 + timedelta(minutes=2)).astimezone(paris).isoformat()) == received(4, 3, 2)
+    assert await ids(since="2026-03-01T09:04:00") == received(4)
 
 
-async def test_cursor_pages_through_equal_timestamps_without_gaps_or_repeats(
+async def test_cursor_pages_in_the_order_received_without_gaps_or_repeats(
     client: httpx.AsyncClient, ops: dict[str, str], envelope: EnvelopeFactory, deliver_to: DeliverTo
 ) -> None:
     same_time = [envelope(time=T0) for _ in range(7)]
@@ -219,12 +250,23 @@ async def test_cursor_pages_through_equal_timestamps_without_gaps_or_repeats(
     assert [len(page) for page in pages] == [3, 3, 3, 1]
     seen = [item["id"] for page in pages for item in page]
     assert len(seen) == len(set(seen)) == 10
-    expected = (
-        [str(e.id) for e in earlier]
-        + sorted((str(e.id) for e in same_time), key=uuid.UUID)
-        + sorted((str(e.id) for e in later), key=uuid.UUID)
-    )
-    assert seen == expected
+    assert seen == [str(e.id) for e in (*later, *same_time, *earlier)]
+
+
+async def test_an_event_that_arrives_late_is_on_the_next_page_not_before_the_cursor(
+    client: httpx.AsyncClient, ops: dict[str, str], envelope: EnvelopeFactory, deliver_to: DeliverTo
+) -> None:
+    on_time = [envelope(time=T0 + timedelta(minutes=i)) for i in range(3)]
+    await deliver_to(*on_time)
+    first = (await client.get("/events", params={"limit": 2}, headers=ops)).json()
+    assert [item["id"] for item in first["items"]] == [str(e.id) for e in on_time[:2]]
+
+    # Published from a backlog after a broker outage: its `time` is older than every event already read.
+    late = envelope(time=T0 - timedelta(hours=1))
+    await deliver_to(late)
+    second = (await client.get("/events", params={"cursor": first["next_cursor"]}, headers=ops)).json()
+    assert [item["id"] for item in second["items"]] == [str(on_time[2].id), str(late.id)]
+    assert second["next_cursor"] is None
 
 
 async def test_last_full_page_has_no_next_cursor(
@@ -239,10 +281,11 @@ async def test_paging_with_a_filter(
     client: httpx.AsyncClient, ops: dict[str, str], envelope: EnvelopeFactory, deliver_to: DeliverTo
 ) -> None:
     wanted = [envelope(type="projects.project.started.v1", time=T0) for _ in range(5)]
-    await deliver_to(*[envelope(time=T0) for _ in range(5)], *wanted)
+    others = [envelope(time=T0) for _ in range(5)]
+    await deliver_to(*(event for pair in zip(others, wanted, strict=True) for event in pair))
     pages = await _all_pages(client, ops, limit=2, type="projects.project.started.v1")
     assert [len(page) for page in pages] == [2, 2, 1]
-    assert [item["id"] for page in pages for item in page] == sorted((str(e.id) for e in wanted), key=uuid.UUID)
+    assert [item["id"] for page in pages for item in page] == [str(e.id) for e in wanted]
 
 
 async def test_default_limit_is_100(
@@ -262,13 +305,21 @@ async def test_default_limit_is_100(
         "not a cursor!",
         "Zm9v",  # "foo"
         "%%%",
-        _b64("2026-03-01T09:00:00+00:00|not-a-uuid"),
-        _b64(f"2026-03-01T09:00:00|{uuid.UUID(int=1)}"),  # no offset
-        _b64(f"yesterday|{uuid.UUID(int=1)}"),
-        _b64(f"2026-03-01T09:00:00+00:00|{uuid.UUID(int=1)}|extra"),
+        _b64("-1"),
+        _b64("1.5"),
+        _b64("1e3"),
+        _b64("0x10"),
+        _b64("+1"),
+        _b64(" 1"),
+        _b64("1\n"),
+        _b64("1_000"),  # `int` takes these three
+        _b64("\u0661"),  # ARABIC-INDIC DIGIT ONE
+        _b64("\uff11"),  # FULLWIDTH DIGIT ONE
+        _b64(str(2**63)),  # past BIGINT
+        _b64("9" * 40),
+        _b64(f"2026-03-01T09:00:00+00:00|{uuid.UUID(int=1)}"),  # the earlier (time, event id) form
         "A" * 500,
         base64.urlsafe_b64encode(b"\xff\xfe\xfd").decode(),
-        _b64(f"0001-01-01T00:00:00+01:00|{uuid.UUID(int=1)}"),  # before the first UTC instant
     ],
 )
 async def test_a_malformed_cursor_is_a_422_naming_the_cursor(
@@ -281,6 +332,12 @@ async def test_a_malformed_cursor_is_a_422_naming_the_cursor(
     assert detail[0]["loc"] == ["query", "cursor"]
     assert detail[0]["type"] == "value_error"
     assert isinstance(detail[0]["msg"], str) and detail[0]["msg"]
+
+
+async def test_the_largest_cursor_is_well_formed(client: httpx.AsyncClient, ops: dict[str, str]) -> None:
+    reply = await client.get("/events", params={"cursor": _b64(str(2**63 - 1))}, headers=ops)
+    assert reply.status_code == 200, reply.text
+    assert reply.json() == {"items": [], "next_cursor": None}
 
 
 async def test_a_cursor_from_a_previous_page_round_trips(

@@ -10,11 +10,15 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import httpx
+import pytest
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from starlette.requests import ClientDisconnect
 
 from medic.notifications.adapters.broadcaster import EventBroadcaster
 from medic.notifications.bootstrap import NotificationsService, build, streams_end_on_exit_signal
 from medic.notifications.domain.model import LoggedEvent
+from medic.notifications.entrypoints import http
 from medic.notifications.settings import NotificationsSettings
 
 if TYPE_CHECKING:  # conftest is not importable at run time (--import-mode=importlib); fixtures hand these out
@@ -101,6 +105,43 @@ async def test_type_and_subject_filters_apply_to_the_stream(
     body = await stream.read_until("\n\n")
     assert [m["id"] for m in _messages(body)] == [str(b.id)]
     await stream.disconnect()
+    assert service.broadcaster.subscriber_count == 0
+
+
+def _without_middleware(service: NotificationsService) -> FastAPI:
+    """The same routes and state with no middleware in front. The request middleware runs the response in a
+    task of its own, which happens to take the stream to its first step before the disconnect reaches it."""
+    app = FastAPI()
+    app.state = service.app.state
+    app.include_router(http.router)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("through_middleware", "spec_version", "stalled_send", "error"),
+    [
+        # The response sends its start, and the server's `send` raises: the stream never takes a step.
+        (False, "2.4", False, ClientDisconnect),
+        # The start is stuck in `send` when the response hears the disconnect, and cancels the stream.
+        (False, "2.3", True, None),
+        # The whole app, as served: the request middleware passes the server's error on.
+        (True, "2.4", False, OSError),
+    ],
+    ids=["send-raises", "send-stalls", "whole-app"],
+)
+async def test_a_client_gone_before_the_stream_starts_leaves_no_subscriber(
+    service: NotificationsService,
+    ops: dict[str, str],
+    sse: type[SseCall],
+    through_middleware: bool,
+    spec_version: str,
+    stalled_send: bool,
+    error: type[Exception] | None,
+) -> None:
+    app = service.app if through_middleware else _without_middleware(service)
+    stream = sse(app, "/events/stream", headers=ops, spec_version=spec_version, stalled_send=stalled_send)
+    raised = await stream.gone_before_it_starts()
+    assert (type(raised) is error) if error else raised is None, repr(raised)
     assert service.broadcaster.subscriber_count == 0
 
 

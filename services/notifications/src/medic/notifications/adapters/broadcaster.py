@@ -69,6 +69,7 @@ class EventBroadcaster:
         return subscription
 
     def unsubscribe(self, subscription: StreamSubscription) -> None:
+        """End the subscription; safe to call again, or after it was dropped or the broadcaster closed."""
         self._subscribers.pop(subscription.id, None)
         subscription._close()
 

@@ -1,7 +1,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -24,7 +24,7 @@ class EventLogRepository:
                 type=event.type,
                 source=event.source,
                 subject=event.subject,
-                # UTC everywhere: SQLite keeps the wall-clock text only, and orders the log by it.
+                # UTC everywhere: SQLite keeps the wall-clock text only, and compares `since`/`until` with it.
                 time=as_utc(event.time),
                 correlation_id=event.correlation_id,
                 causation_id=event.causation_id,
@@ -37,9 +37,9 @@ class EventLogRepository:
         return result.rowcount == 1
 
     async def find(self, query: EventLogQuery, *, limit: int) -> Sequence[LoggedEvent]:
-        """Up to `limit` events matching `query`, in (time, event id) order, after `query.after` if set."""
+        """Up to `limit` events matching `query`, in the order received, after `query.after` if set."""
         c = event_log.c
-        statement = select(event_log).order_by(c.time, c.event_id).limit(limit)
+        statement = select(event_log).order_by(c.seq).limit(limit)
         if query.filter.type is not None:
             statement = statement.where(c.type == query.filter.type)
         if query.filter.source is not None:
@@ -53,10 +53,7 @@ class EventLogRepository:
         if query.until is not None:
             statement = statement.where(c.time < as_utc(query.until))
         if query.after is not None:
-            after_time = as_utc(query.after.time)
-            statement = statement.where(
-                or_(c.time > after_time, and_(c.time == after_time, c.event_id > query.after.event_id))
-            )
+            statement = statement.where(c.seq > query.after.seq)
         return [_to_event(row._mapping) for row in await self._connection.execute(statement)]
 
 
@@ -71,4 +68,5 @@ def _to_event(row: Any) -> LoggedEvent:
         causation_id=row["causation_id"],
         received_at=as_utc(row["received_at"]),
         data=row["data"],
+        seq=row["seq"],
     )

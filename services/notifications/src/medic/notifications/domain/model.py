@@ -30,6 +30,8 @@ class LoggedEvent:
     causation_id: uuid.UUID | None
     received_at: datetime
     data: dict[str, Any] = field(hash=False)
+    # Its position in the log, in the order events were received: set once it has been read back from the log.
+    seq: int | None = None
 
 
 class InvalidQuery(ValueError):
@@ -41,24 +43,25 @@ class InvalidQuery(ValueError):
 
 
 _CURSOR_ALPHABET = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
-_CURSOR_SEPARATOR = "|"
+_SEQ_TEXT = re.compile(r"[0-9]{1,19}")  # ASCII digits only: `int` also takes "-1", " 1", "1_0", other scripts' digits
+MAX_SEQ = 2**63 - 1  # the largest BIGINT
 
 
 @dataclass(frozen=True)
 class Cursor:
-    """A position in the log, ordered by (time, event id): the page after it starts past that event."""
+    """A position in the log, which is in the order events were received: the next page starts after it."""
 
-    time: datetime
-    event_id: uuid.UUID
+    seq: int
 
     @classmethod
     def after(cls, event: LoggedEvent) -> "Cursor":
-        return cls(time=as_utc(event.time), event_id=event.id)
+        if event.seq is None:
+            raise ValueError("only an event read from the log has a position in it")
+        return cls(seq=event.seq)
 
     def encode(self) -> str:
-        """Opaque to clients: url-safe base64, unpadded, of the time and the event id."""
-        raw = f"{as_utc(self.time).isoformat(timespec='microseconds')}{_CURSOR_SEPARATOR}{self.event_id}"
-        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        """Opaque to clients: url-safe base64, unpadded, of the arrival sequence number."""
+        return base64.urlsafe_b64encode(str(self.seq).encode()).decode().rstrip("=")
 
     @classmethod
     def decode(cls, token: str) -> "Cursor":
@@ -66,13 +69,10 @@ class Cursor:
             raise InvalidQuery("cursor", "malformed cursor: use the `next_cursor` of a previous page")
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-            time_text, event_id_text = raw.split(_CURSOR_SEPARATOR)
-            time = datetime.fromisoformat(time_text)
-            event_id = uuid.UUID(event_id_text)
-            if time.tzinfo is None:
-                raise ValueError("a cursor's time has an offset")
-            return cls(time=as_utc(time), event_id=event_id)
-        except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError):
+            if not _SEQ_TEXT.fullmatch(raw) or int(raw) > MAX_SEQ:
+                raise ValueError("a cursor's sequence number is a non-negative BIGINT")
+            return cls(seq=int(raw))
+        except (binascii.Error, UnicodeDecodeError, ValueError):
             raise InvalidQuery("cursor", "malformed cursor: use the `next_cursor` of a previous page") from None
 
 
@@ -94,7 +94,7 @@ class EventFilter:
 
 @dataclass(frozen=True)
 class EventLogQuery:
-    """One page of the log, oldest first: `since` inclusive, `until` exclusive, both on the event `time`."""
+    """One page of the log, in the order received: `since` inclusive, `until` exclusive, both on the event `time`."""
 
     filter: EventFilter = field(default_factory=EventFilter)
     correlation_id: uuid.UUID | None = None

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+from starlette.types import Receive, Scope, Send
 
 from medic.notifications.adapters.broadcaster import EventBroadcaster, StreamSubscription
 from medic.notifications.adapters.uow import NotificationsUnitOfWork
@@ -76,10 +77,12 @@ def _query_errors(problems: Sequence[InvalidQuery]) -> HTTPException:
 
 @router.get(
     "/events",
-    summary="The ops event log, oldest first",
+    summary="The ops event log, in the order received",
     description=(
-        "Every domain event the system has published, personal fields redacted. Filters are exact matches; "
-        "`since` is inclusive and `until` exclusive, both on the event `time` (a time without an offset is UTC). "
+        "Every domain event the system has published, personal fields redacted, in the order this service "
+        "received them: an event that arrives late comes after those already listed, whatever its `time`. "
+        "Filters are exact matches; `since` is inclusive and `until` exclusive, both on the event `time` "
+        "(a time without an offset is UTC). "
         "Pass `next_cursor` back as `cursor` for the next page; it is null on the last one."
     ),
 )
@@ -127,23 +130,42 @@ def _server_sent_event(event: LoggedEvent) -> str:
     return f"id: {event.id}\nevent: {event.type}\ndata: {EventOut.of(event).model_dump_json()}\n\n"
 
 
-async def _event_stream(
-    broadcaster: EventBroadcaster, subscription: StreamSubscription, keepalive_s: float
-) -> AsyncIterator[str]:
+async def _event_stream(subscription: StreamSubscription, keepalive_s: float) -> AsyncIterator[str]:
     """Ends when the subscription does (app shutting down, subscriber dropped); Starlette cancels it on
-    client disconnect. Either way the subscription is released."""
-    try:
-        while True:
-            try:
-                event = await subscription.next(keepalive_s)
-            except TimeoutError:
-                yield ": keepalive\n\n"
-                continue
-            if event is None:
-                return
-            yield _server_sent_event(event)
-    finally:
-        broadcaster.unsubscribe(subscription)
+    client disconnect."""
+    while True:
+        try:
+            event = await subscription.next(keepalive_s)
+        except TimeoutError:
+            yield ": keepalive\n\n"
+            continue
+        if event is None:
+            return
+        yield _server_sent_event(event)
+
+
+class _EventStreamResponse(StreamingResponse):
+    """Releases its subscription however the response ends.
+
+    Not in the stream's own `finally`: when the client is gone before the stream's first step (the disconnect
+    heard while the start is still being sent, or the server's `send` raising) the generator never starts, so
+    its `finally` never runs. Nor in a `BackgroundTask`: Starlette skips that when the response raises.
+    """
+
+    def __init__(self, broadcaster: EventBroadcaster, subscription: StreamSubscription, keepalive_s: float) -> None:
+        super().__init__(
+            _event_stream(subscription, keepalive_s),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+        self._broadcaster = broadcaster
+        self._subscription = subscription
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._broadcaster.unsubscribe(self._subscription)
 
 
 @router.get(
@@ -168,8 +190,4 @@ async def stream_events(
     keepalive_s: float = request.app.state.stream_keepalive_s
     # Subscribed before the response starts, so nothing committed after the client sees the headers is missed.
     subscription = broadcaster.subscribe(EventFilter(type=type_, source=source, subject=subject))
-    return StreamingResponse(
-        _event_stream(broadcaster, subscription, keepalive_s),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return _EventStreamResponse(broadcaster, subscription, keepalive_s)

@@ -21,7 +21,8 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.create_table(
         "event_log",
-        sa.Column("event_id", sa.Uuid(), primary_key=True),
+        sa.Column("seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.Uuid(), nullable=False, unique=True),
         sa.Column("type", sa.String(200), nullable=False),
         sa.Column("source", sa.Text(), nullable=False),
         sa.Column("subject", sa.Text()),
@@ -31,7 +32,7 @@ def upgrade() -> None:
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
     )
-    op.create_index("ix_event_log_time_event_id", "event_log", ["time", "event_id"])
+    op.create_index("ix_event_log_time", "event_log", ["time"])
     op.create_index("ix_event_log_type", "event_log", ["type"])
     op.create_index("ix_event_log_correlation_id", "event_log", ["correlation_id"])
     create_messaging_tables_v1(outbox=True, inbox=True)
@@ -41,5 +42,5 @@ def downgrade() -> None:
     drop_messaging_tables_v1(outbox=True, inbox=True)
     op.drop_index("ix_event_log_correlation_id", "event_log")
     op.drop_index("ix_event_log_type", "event_log")
-    op.drop_index("ix_event_log_time_event_id", "event_log")
+    op.drop_index("ix_event_log_time", "event_log")
     op.drop_table("event_log")
