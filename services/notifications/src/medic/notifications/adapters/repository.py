@@ -1,13 +1,15 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic.notifications.adapters.orm import event_log
 from medic.notifications.domain.model import EventLogQuery, LoggedEvent, as_utc
+
+EVENT_LOG_APPEND_LOCK = 0x6D656469636C6F67  # any fixed 64-bit key, the same in every process
 
 
 class EventLogRepository:
@@ -16,7 +18,13 @@ class EventLogRepository:
 
     async def add(self, event: LoggedEvent) -> bool:
         """Append an event; False if its id is already in the log (nothing is written then)."""
-        insert = pg_insert if self._connection.dialect.name == "postgresql" else sqlite_insert
+        postgresql = self._connection.dialect.name == "postgresql"
+        if postgresql:
+            # Concurrent consumers would otherwise commit `seq` values out of order, and a reader paging by
+            # `seq` could pass one that commits a moment later. Held to commit, this lock makes commit
+            # order `seq` order. (SQLite has a single writer already.)
+            await self._connection.execute(select(func.pg_advisory_xact_lock(EVENT_LOG_APPEND_LOCK)))
+        insert = pg_insert if postgresql else sqlite_insert
         statement = (
             insert(event_log)
             .values(
