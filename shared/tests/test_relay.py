@@ -5,7 +5,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -308,3 +308,21 @@ async def test_run_keeps_going_while_batches_are_full(
 async def test_close_closes_the_publisher(engine: AsyncEngine, tables: Any, publisher: FakePublisher) -> None:
     await OutboxRelay(engine, tables.outbox, publisher).close()
     assert publisher.closed
+
+
+async def test_purge_deletes_only_rows_published_long_ago(
+    engine: AsyncEngine, tables: Any, publisher: FakePublisher
+) -> None:
+    old, recent = await _stage(engine, tables, 2)
+    relay = OutboxRelay(engine, tables.outbox, publisher)
+    assert await relay.publish_pending() == 2
+    (pending,) = await _stage(engine, tables, 1)
+    async with engine.begin() as connection:
+        await connection.execute(
+            tables.outbox.update()
+            .where(tables.outbox.c.event_id == old)
+            .values(published_at=datetime.now(UTC) - timedelta(days=8))
+        )
+
+    assert await relay.purge_published(older_than=timedelta(days=7)) == 1
+    assert set(await _rows(engine, tables)) == {recent, pending}

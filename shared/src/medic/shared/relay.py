@@ -10,11 +10,12 @@ absorb that duplicate.
 import asyncio
 import contextlib
 import random
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Row, Table, select, update
+from sqlalchemy import Row, Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from medic.shared.logging import get_logger
@@ -22,6 +23,8 @@ from medic.shared.outbox import OutboxState
 from medic.shared.publisher import EventPublisher, OutgoingEvent
 
 log = get_logger(__name__)
+
+PURGE_EVERY_S = 3600.0
 
 
 class OutboxRelay:
@@ -35,6 +38,7 @@ class OutboxRelay:
         sweep_interval_s: float = 1.0,
         max_backoff_s: float = 30.0,
         retry_base_s: float = 0.5,
+        retention: timedelta | None = None,
     ) -> None:
         self._engine = engine
         self._outbox = outbox
@@ -44,6 +48,8 @@ class OutboxRelay:
         self._max_backoff_s = max_backoff_s
         self._retry_base_s = retry_base_s
         self._next_retry_s: float | None = None
+        self._retention = retention
+        self._next_purge = time.monotonic()
         self._wake = asyncio.Event()
         self.healthy = True
 
@@ -70,11 +76,34 @@ class OutboxRelay:
             if not self.healthy:
                 log.info("outbox.publishing_resumed")
             self.healthy, backoff_s = True, 0.1
+            await self._purge_when_due()
             if published < self._batch_size:
                 # Until a commit wakes it, the next sweep, or the first unconfirmed row is due again.
                 wait_s = min(self._sweep_interval_s, self._next_retry_s or self._sweep_interval_s)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), wait_s)
+
+    async def _purge_when_due(self) -> None:
+        if self._retention is None or time.monotonic() < self._next_purge:
+            return
+        self._next_purge = time.monotonic() + PURGE_EVERY_S
+        try:
+            purged = await self.purge_published(older_than=self._retention)
+        except Exception as error:  # housekeeping must never stop publishing
+            log.warning("outbox.purge_failed", error=repr(error))
+            return
+        if purged:
+            log.info("outbox.purged", rows=purged)
+
+    async def purge_published(self, *, older_than: timedelta) -> int:
+        """Delete rows published longer ago than `older_than`: the outbox is a queue, not an archive."""
+        outbox = self._outbox
+        cutoff = datetime.now(UTC) - older_than
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                delete(outbox).where(outbox.c.state == OutboxState.PUBLISHED.value, outbox.c.published_at < cutoff)
+            )
+        return int(result.rowcount)
 
     async def publish_pending(self) -> int:
         """Publish one batch of due pending rows; returns how many the broker confirmed.

@@ -34,6 +34,7 @@ class ServiceSettings(BaseSettings):
     outbox_batch_size: int = Field(default=200, ge=1, validation_alias="OUTBOX_BATCH_SIZE")
     outbox_sweep_interval_s: float = Field(default=1.0, gt=0, validation_alias="OUTBOX_SWEEP_INTERVAL_S")
     outbox_max_backoff_s: float = Field(default=30.0, gt=0, validation_alias="OUTBOX_MAX_BACKOFF_S")
+    outbox_retention_hours: float = Field(default=168, gt=0, validation_alias="OUTBOX_RETENTION_HOURS")
     publish_timeout_s: float = Field(default=10.0, gt=0, validation_alias="PUBLISH_TIMEOUT_S")
 
     jwt_secret: SecretStr = Field(default=SecretStr(DEV_JWT_SECRET), validation_alias="JWT_SECRET")

@@ -1,6 +1,7 @@
 """Composition root of the projects service: the one place that wires database, relay, broker and HTTP."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -60,6 +61,7 @@ def build(settings: ProjectsSettings | None = None) -> ProjectsService:
         batch_size=settings.outbox_batch_size,
         sweep_interval_s=settings.outbox_sweep_interval_s,
         max_backoff_s=settings.outbox_max_backoff_s,
+        retention=timedelta(hours=settings.outbox_retention_hours),
     )
     app = create_app(
         title="Projects service",
