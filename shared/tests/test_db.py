@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy import text
 
-from medic.shared.db import create_engine, is_postgresql, ping
+from medic.shared.db import create_engine, ping
 from medic.shared.inbox import inbox_table
 from medic.shared.migrations import create_messaging_tables_v1, drop_messaging_tables_v1
 from medic.shared.outbox import outbox_table
@@ -25,7 +25,7 @@ async def test_sqlite_engine_creates_its_directory_and_sets_pragmas(tmp_path: Pa
         assert path.parent.is_dir()
         assert journal == "wal"
         assert foreign_keys == 1
-        assert not is_postgresql(engine)
+        assert engine.dialect.name == "sqlite"
     finally:
         await engine.dispose()
 

@@ -11,8 +11,6 @@ import structlog
 
 from medic.shared.logging import (
     REDACTED,
-    bind_context,
-    clear_context,
     configure_logging,
     get_logger,
     redact,
@@ -41,7 +39,7 @@ def restore_logging() -> Iterator[None]:
     try:
         yield
     finally:
-        clear_context()
+        structlog.contextvars.clear_contextvars()
         root.handlers[:], root.level = saved_root
         for name, (handlers, level, propagate) in saved.items():
             lg = logging.getLogger(name)
@@ -114,10 +112,10 @@ def test_library_chatter_is_quiet_at_info(stream: io.StringIO) -> None:
 
 
 def test_bound_context_is_on_structlog_and_stdlib_lines(stream: io.StringIO) -> None:
-    bind_context(correlation_id="3f8e1c9a-0000-4000-8000-000000000001", event_id="e-1")
+    structlog.contextvars.bind_contextvars(correlation_id="3f8e1c9a-0000-4000-8000-000000000001", event_id="e-1")
     get_logger("medic.test").info("with.context")
     logging.getLogger("faststream").info("stdlib with context")
-    clear_context()
+    structlog.contextvars.clear_contextvars()
     get_logger("medic.test").info("without.context")
 
     first, second, third = _records(stream)

@@ -141,13 +141,5 @@ def configure_logging(service: str, level: str = "INFO", stream: Any = None) -> 
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
-def bind_context(**values: Any) -> None:
-    structlog.contextvars.bind_contextvars(**values)
-
-
-def clear_context() -> None:
-    structlog.contextvars.clear_contextvars()
-
-
 def get_logger(name: str | None = None) -> Any:
     return structlog.stdlib.get_logger(name)
