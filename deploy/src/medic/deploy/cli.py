@@ -104,7 +104,7 @@ def up() -> None:
         typer.echo(
             "\nAll services ready:\n"
             + "".join(f"  {s:<14} http://127.0.0.1:{_port(s)}/docs\n" for s in SERVICES)
-            + "Get a token with `uv run medic token --role coordinator`. Ctrl-C stops everything.\n",
+            + "Get a token with `.venv/bin/medic token --role coordinator`. Ctrl-C stops everything.\n",
             err=True,
         )
         while all(process.poll() is None for process in processes.values()):
