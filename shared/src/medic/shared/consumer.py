@@ -90,7 +90,7 @@ class ConsumerBroker:
             # `event.handled` and the failure outcomes are logged at INFO and above by us.
             logger=logging.getLogger("faststream.access.rabbit"),
             # Retries are published on this channel: a return (no retry queue) must fail the publish, so
-            # the message is requeued instead of acked and lost.
+            # the message is dead-lettered instead of acked and lost.
             default_channel=Channel(publisher_confirms=True, on_return_raises=True),
             log_level=logging.DEBUG,
             graceful_timeout=10,
