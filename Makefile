@@ -18,6 +18,7 @@ lint: setup
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
+	$(UV) run --frozen lint-imports  # architecture contracts in .importlinter
 
 bench: setup
 	$(UV) run --frozen python bench/pipeline.py

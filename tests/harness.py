@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 from medic.shared.auth import Role, issue_token
 from medic.shared.settings import ServiceSettings
-from tests.support import FAST_FAILURE_HANDLING
+from tests.support import FAST_FAILURE_HANDLING, any_organisation
 
 T = TypeVar("T")
 
@@ -49,7 +49,9 @@ class Running:
 
 
 def auth(settings: ServiceSettings, *roles: Role) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(settings, roles=roles or [Role.COORDINATOR])}"}
+    granted = roles or (Role.COORDINATOR,)
+    token = issue_token(settings, roles=granted, organisation_id=any_organisation(granted))
+    return {"Authorization": f"Bearer {token}"}
 
 
 def builder(service: str) -> tuple[Callable[[Any], Any], type[ServiceSettings]]:

@@ -1,9 +1,15 @@
 """Small helpers the tests share: fast failure settings and waiting for something to happen."""
 
 import asyncio
+import json
 import time
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+import uuid
+from collections.abc import Awaitable, Callable, Collection
+from datetime import UTC, datetime
+from typing import Any, ClassVar, TypeVar
+
+from medic.shared.auth import Role
+from medic.shared.events import EventPayload
 
 T = TypeVar("T")
 
@@ -27,3 +33,38 @@ async def eventually(check: Callable[[], Awaitable[T]], *, timeout_s: float = 20
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout_s}s; last value: {value!r}")
         await asyncio.sleep(interval_s)
+
+
+def envelope_bytes(event_type: str, data: dict[str, Any], *, event_id: uuid.UUID | None = None) -> tuple[str, bytes]:
+    """(message id, body) of an event as a publisher would put it on the bus, built by hand so tests can
+    also send what no contract allows."""
+    event_id = event_id or uuid.uuid4()
+    envelope = {
+        "id": str(event_id),
+        "source": "/tests",
+        "type": event_type,
+        "specversion": "1.0",
+        "time": datetime.now(UTC).isoformat(),
+        "datacontenttype": "application/json",
+        "correlationid": str(uuid.uuid4()),
+        "data": data,
+    }
+    return str(event_id), json.dumps(envelope).encode()
+
+
+class ProbeHappenedV1(EventPayload):
+    """The event the consumer tests send: `n` tells them apart; `fails` makes the test's handler raise."""
+
+    event_type: ClassVar[str] = "tests.probe.happened.v1"
+    source: ClassVar[str] = "/tests"
+
+    n: int
+    fails: bool = False
+
+
+PROBE_EVENT = ProbeHappenedV1.event_type
+
+
+def any_organisation(roles: Collection[Role]) -> uuid.UUID | None:
+    """A partner user's token names its organisation; a test that cares only about the role takes any."""
+    return uuid.uuid4() if Role.PARTNER in roles else None

@@ -2,6 +2,7 @@
 
 import asyncio
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -13,9 +14,8 @@ from medic.projects.adapters.uow import ProjectsUnitOfWork
 from medic.projects.domain.commands import RegisterPartner
 from medic.projects.service_layer.handlers import register_partner
 from medic.shared.auth import Role
-from medic.shared.consumer import EventConsumer
+from medic.shared.consumer import EventConsumer, ParsedEvent
 from medic.shared.contracts.projects import PartnerKind
-from medic.shared.events import RawEnvelope
 from medic.shared.outbox import OutboxState
 from tests.conftest import DatabaseUrls
 from tests.harness import Infrastructure, Running, auth, running
@@ -96,7 +96,7 @@ async def test_relay_crash_after_confirm_republishes_and_the_inbox_absorbs_it(
     async with running(*ALL, rabbitmq_url=url, namespace=namespace, database_urls=database_urls) as services:
         projects, outreach = services["projects"], services["outreach"]
         relay = projects.service.relay
-        real_mark = relay._mark
+        real_mark = relay._mark_published_now
         crashes: list[int] = []
 
         async def crash_once_before_marking(*args: Any) -> None:
@@ -105,7 +105,7 @@ async def test_relay_crash_after_confirm_republishes_and_the_inbox_absorbs_it(
                 raise RuntimeError("relay died after the broker confirmed")
             await real_mark(*args)
 
-        monkeypatch.setattr(relay, "_mark", crash_once_before_marking)
+        monkeypatch.setattr(relay, "_mark_published_now", crash_once_before_marking)
         duplicates = _count_duplicates(outreach, monkeypatch)
 
         partner = await register(projects, "Northside Youth Network", kind="network")
@@ -191,19 +191,18 @@ async def test_consumer_reconnects_after_the_broker_closes_its_connection(
         assert asyncio.get_running_loop().time() - cut_at < 15
 
 
-def _count_duplicates(outreach: Running, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """Record every `handle` result of outreach's consumer: False marks a duplicate the inbox absorbed."""
+def _count_duplicates(outreach: Running, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record the duplicates outreach's inbox absorbed: one entry per event applied that was not new."""
     consumer: EventConsumer = outreach.service.consumer.consumer
-    real_handle = consumer.handle
-    duplicates: list[bool] = []
+    real_apply = consumer.apply
+    duplicates: list[int] = []
 
-    async def handle(envelope: RawEnvelope) -> bool:
-        first = await real_handle(envelope)
-        if not first:
-            duplicates.append(True)
-        return first
+    async def apply(events: Sequence[ParsedEvent]) -> int:
+        applied = await real_apply(events)
+        duplicates.extend([1] * (len(events) - applied))
+        return applied
 
-    monkeypatch.setattr(consumer, "handle", handle)
+    monkeypatch.setattr(consumer, "apply", apply)
     return duplicates
 
 

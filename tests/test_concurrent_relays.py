@@ -44,16 +44,19 @@ async def test_two_relays_publish_every_event_exactly_once(
     ]
     relay_tasks = [asyncio.create_task(relay.run()) for relay in relays]
 
+    correlation_ids: dict[str, str] = {}  # event id: correlation id
+
     async def writer(index: int) -> list[str]:
         engine, relay = engines[index % 2], relays[index % 2]
         ids = []
         for n in range(EVENTS_PER_WRITER):
-            async with UnitOfWork(engine, outbox=orm.outbox, after_commit=relay.wake) as uow:
+            async with UnitOfWork(engine, outbox=orm.outbox, relay=relay) as uow:
                 payload = PartnerRegisteredV1(partner_id=uuid.uuid4(), name=f"w{index}-{n}", kind=PartnerKind.CHARITY)
                 envelope = Envelope.wrap(payload, subject=None, correlation_id=uuid.uuid4())
                 await uow.publish(envelope)
                 await uow.commit()
                 ids.append(str(envelope.id))
+                correlation_ids[str(envelope.id)] = str(envelope.correlationid)
         return ids
 
     try:
@@ -69,6 +72,9 @@ async def test_two_relays_publish_every_event_exactly_once(
                 continue
             await message.ack()
             received.append(message.message_id or "")
+            # The AMQP properties carry the ids too, for tools that never parse the body.
+            assert message.correlation_id == correlation_ids[message.message_id or ""]
+            assert message.type == PartnerRegisteredV1.event_type
         await asyncio.sleep(0.5)  # anything published twice would arrive now
         while (message := await queue.get(fail=False)) is not None:
             await message.ack()

@@ -3,48 +3,27 @@
 import json
 import logging
 import uuid
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 import aio_pika
 import pytest
 from sqlalchemy import MetaData
 
-from medic.shared.consumer import ConsumerBroker, EventConsumer, Subscription
+from medic.shared.consumer import EventConsumer, Subscription
+from medic.shared.consumer_broker import ConsumerBroker
 from medic.shared.db import create_engine
-from medic.shared.events import EventPayload, RawEnvelope
+from medic.shared.events import RawEnvelope
 from medic.shared.inbox import inbox_table
 from medic.shared.settings import ServiceSettings
 from medic.shared.topology import Topology
 from medic.shared.uow import UnitOfWork
-from tests.support import FAST_FAILURE_HANDLING, eventually
+from tests.support import FAST_FAILURE_HANDLING, PROBE_EVENT, ProbeHappenedV1, envelope_bytes, eventually
 
 pytestmark = pytest.mark.integration
 
-PROBE_EVENT = "tests.probe.happened.v1"
-
-
-class ProbeHappenedV1(EventPayload):
-    event_type: ClassVar[str] = PROBE_EVENT
-    source: ClassVar[str] = "/tests"
-
-    n: int
-    always_fails: bool = False
-
 
 def envelope(data: dict[str, Any]) -> tuple[str, bytes]:
-    event_id = str(uuid.uuid4())
-    body = {
-        "id": event_id,
-        "source": "/tests",
-        "type": PROBE_EVENT,
-        "specversion": "1.0",
-        "time": datetime.now(UTC).isoformat(),
-        "datacontenttype": "application/json",
-        "correlationid": str(uuid.uuid4()),
-        "data": data,
-    }
-    return event_id, json.dumps(body).encode()
+    return envelope_bytes(PROBE_EVENT, data)
 
 
 async def test_poison_is_dead_lettered_and_good_messages_behind_it_flow(
@@ -61,7 +40,7 @@ async def test_poison_is_dead_lettered_and_good_messages_behind_it_flow(
     attempts_of_failing: list[int] = []
 
     async def handle(event: ProbeHappenedV1, _: RawEnvelope, __: UnitOfWork) -> None:
-        if event.always_fails:
+        if event.fails:
             attempts_of_failing.append(event.n)
             raise RuntimeError("this handler always fails")
         handled.append(event.n)
@@ -71,7 +50,7 @@ async def test_poison_is_dead_lettered_and_good_messages_behind_it_flow(
     consumer = EventConsumer(
         "probe", lambda: UnitOfWork(engine, inbox=inbox), {PROBE_EVENT: Subscription(ProbeHappenedV1, handle)}
     )
-    runtime = ConsumerBroker(consumer, settings, description="test probe")
+    runtime = ConsumerBroker(consumer, settings)
     await runtime.start()
     try:
         connection = await aio_pika.connect(url)
@@ -89,7 +68,7 @@ async def test_poison_is_dead_lettered_and_good_messages_behind_it_flow(
             await send(not_an_envelope, json.dumps({"hello": "world"}).encode())
             invalid_payload, body = envelope({"n": "not a number"})
             await send(invalid_payload, body)
-            always_fails, body = envelope({"n": -1, "always_fails": True})
+            always_fails, body = envelope({"n": -1, "fails": True})
             await send(always_fails, body)
             for n in range(5):
                 await send(*envelope({"n": n}))
@@ -111,7 +90,9 @@ async def test_poison_is_dead_lettered_and_good_messages_behind_it_flow(
                 invalid_payload,
                 always_fails,
             }
-            assert attempts_of_failing == [-1, -1, -1]  # CONSUMER_MAX_ATTEMPTS=3, then dead-lettered
+            # CONSUMER_MAX_ATTEMPTS=3 tries alone, then dead-lettered; before them, once more if it arrived in a
+            # batch with others (which failed, and was then applied one by one).
+            assert attempts_of_failing in ([-1] * 3, [-1] * 4)
             dead_lettered = [r for r in caplog.records if "event.dead_lettered" in str(r.msg)]
             assert len(dead_lettered) == 4
             assert all(r.levelno == logging.ERROR for r in dead_lettered)

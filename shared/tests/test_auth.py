@@ -1,6 +1,7 @@
 """Bearer JWTs: issue and verify, every way a token can be wrong, and `require_roles` on a tiny app."""
 
 import time
+import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -12,6 +13,8 @@ from pydantic import SecretStr
 
 from medic.shared.auth import InvalidToken, Principal, Role, TokenVerifier, issue_token, require_roles
 from medic.shared.settings import ServiceSettings
+
+ORG = uuid.UUID("5d0c3f5e-8f3a-4c59-9c1e-0d6f1b2a3c4d")
 
 SECRET = "unit-test-secret-that-is-long-enough-for-hs256-and-for-hs512-too!"
 
@@ -162,7 +165,10 @@ async def test_bad_token_is_401(client: httpx.AsyncClient, settings: ServiceSett
 
 
 async def test_wrong_role_is_403(client: httpx.AsyncClient, settings: ServiceSettings) -> None:
-    response = await client.get("/planning", headers=_bearer(issue_token(settings, roles=[Role.STUDENT, Role.PARTNER])))
+    response = await client.get(
+        "/planning",
+        headers=_bearer(issue_token(settings, roles=[Role.STUDENT, Role.PARTNER], organisation_id=ORG)),
+    )
     assert response.status_code == 403
     assert "coordinator" in response.json()["detail"]
     assert "ops" in response.json()["detail"]
@@ -174,3 +180,27 @@ async def test_right_role_is_200(client: httpx.AsyncClient, settings: ServiceSet
     response = await client.get("/planning", headers=_bearer(token))
     assert response.status_code == 200
     assert response.json() == {"subject": "someone", "roles": sorted([Role.STUDENT.value, role.value])}
+
+
+def test_a_partner_users_token_carries_its_organisation(settings: ServiceSettings) -> None:
+    token = issue_token(settings, roles=[Role.PARTNER], subject="p.jones", organisation_id=ORG)
+    principal = TokenVerifier(settings).verify(token)
+    assert principal == Principal(subject="p.jones", roles=frozenset({Role.PARTNER}), organisation_id=ORG)
+
+
+def test_a_partner_token_without_an_organisation_is_refused(settings: ServiceSettings) -> None:
+    with pytest.raises(ValueError, match="organisation"):
+        issue_token(settings, roles=[Role.PARTNER])
+    now = int(time.time())
+    claims = {"sub": "p", "roles": ["partner"], "iss": settings.jwt_issuer, "aud": settings.jwt_audience}
+    forged = jwt.encode({**claims, "iat": now, "exp": now + 60}, settings.jwt_secret.get_secret_value(), "HS256")
+    with pytest.raises(InvalidToken, match="org"):
+        TokenVerifier(settings).verify(forged)
+    with pytest.raises(InvalidToken):
+        TokenVerifier(settings).verify(
+            jwt.encode(
+                {**claims, "org": "not-a-uuid", "iat": now, "exp": now + 60},
+                settings.jwt_secret.get_secret_value(),
+                "HS256",
+            )
+        )

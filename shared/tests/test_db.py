@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from medic.shared.db import create_engine, ping
 from medic.shared.inbox import inbox_table
-from medic.shared.migrations import create_messaging_tables_v1, drop_messaging_tables_v1
+from medic.shared.migrations import create_messaging_tables_v1, drop_messaging_tables_v1, upgrade_messaging_tables_v2
 from medic.shared.outbox import outbox_table
 
 
@@ -50,7 +50,7 @@ def _schema(url: str) -> dict[str, Any]:
         engine.dispose()
 
 
-def test_migration_v1_matches_the_table_definitions(tmp_path: Path) -> None:
+def test_migrations_v1_then_v2_match_the_table_definitions(tmp_path: Path) -> None:
     from_code, from_migration = f"sqlite:///{tmp_path / 'code.db'}", f"sqlite:///{tmp_path / 'migration.db'}"
 
     metadata = sa.MetaData()
@@ -63,6 +63,7 @@ def test_migration_v1_matches_the_table_definitions(tmp_path: Path) -> None:
     engine = sa.create_engine(from_migration)
     with engine.begin() as connection, Operations.context(MigrationContext.configure(connection)):
         create_messaging_tables_v1(outbox=True, inbox=True)
+        upgrade_messaging_tables_v2(outbox=True, inbox=True)
     engine.dispose()
 
     expected = _schema(from_code)

@@ -1,6 +1,6 @@
 """DeliveryPolicy: poison messages dead-lettered at once, others retried through the delay queue.
 
-The broker and the incoming message are stand-ins: only the attributes the middleware reads.
+The incoming message and the retry publisher are fakes of the policy's own ports.
 """
 
 import json
@@ -9,15 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import structlog
-from faststream.exceptions import AckMessage, RejectMessage
 from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from medic.shared.contracts import PartnerRegisteredV1
-from medic.shared.delivery import ATTEMPTS_HEADER, POISON, DeliveryPolicy, PoisonMessage, _attempts, _describe
+from medic.shared.delivery import ATTEMPTS_HEADER, POISON, Delivery, DeliveryPolicy, PoisonMessage, attempts_of
+from medic.shared.delivery import describe as _describe
 from medic.shared.events import RawEnvelope
-from medic.shared.topology import Topology
 
 PERSONAL = "alice@example.org"
 
@@ -100,112 +98,93 @@ def test_poison_classification(error: Exception, poison: bool) -> None:
         ({ATTEMPTS_HEADER: "3"}, 0),
         ({ATTEMPTS_HEADER: None}, 0),
         ({ATTEMPTS_HEADER: 2.5}, 0),
+        ({ATTEMPTS_HEADER: True}, 0),
     ],
 )
 def test_attempts_header_parsing(headers: dict[str, Any] | None, expected: int) -> None:
-    assert _attempts(FakeMessage(headers=headers)) == expected  # type: ignore[arg-type]
+    assert attempts_of(FakeMessage(headers=headers or {})) == expected
 
 
 @dataclass
 class FakeMessage:
-    headers: dict[str, Any] | None = None
+    headers: dict[str, Any] = field(default_factory=dict)
     body: bytes = b'{"any": "body"}'
-    message_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    type: str = "projects.partner.registered.v1"
-    content_type: str = "application/json"
+    message_id: str | None = field(default_factory=lambda: str(uuid.uuid4()))
+    type: str | None = "projects.partner.registered.v1"
+    settled: list[str] = field(default_factory=list)
+
+    async def ack(self, multiple: bool = False) -> None:
+        self.settled.append("ack")
+
+    async def reject(self, requeue: bool = False) -> None:
+        self.settled.append("requeue" if requeue else "reject")
 
 
 @dataclass
-class FakeBroker:
+class FakeRetries:
     fail: bool = False
-    published: list[dict[str, Any]] = field(default_factory=list)
+    published: list[tuple[Delivery, str, dict[str, Any]]] = field(default_factory=list)
 
-    async def publish(self, message: Any, **kwargs: Any) -> None:
+    async def __call__(self, message: Delivery, queue: str, headers: dict[str, Any]) -> None:
         if self.fail:
             raise ConnectionError("cannot publish")
-        self.published.append({"message": message, **kwargs})
+        self.published.append((message, queue, headers))
 
 
-def _policy(broker: FakeBroker | None, max_attempts: int = 3) -> DeliveryPolicy:
-    policy = DeliveryPolicy("outreach", Topology("t1"), max_attempts=max_attempts)
-    policy.broker = broker  # type: ignore[assignment]
-    return policy
-
-
-async def _deliver(policy: DeliveryPolicy, message: FakeMessage, error: BaseException | None) -> bool | None:
-    delivery = policy(message, context=None)
-    await delivery.on_receive()
-    assert structlog.contextvars.get_contextvars() == {
-        "event_id": message.message_id,
-        "event_type": message.type,
-        "consumer": "outreach",
-    }
-    try:
-        return await delivery.after_processed(type(error) if error else None, error, None)
-    finally:
-        assert structlog.contextvars.get_contextvars() == {}  # nothing leaks into the next message
-
-
-async def test_success_is_left_to_faststream() -> None:
-    broker = FakeBroker()
-    assert await _deliver(_policy(broker), FakeMessage(), None) is False
-    assert broker.published == []
-
-
-async def test_faststream_instructions_pass_through() -> None:
-    broker = FakeBroker()
-    assert await _deliver(_policy(broker), FakeMessage(), AckMessage()) is False
-    assert broker.published == []
+def _policy(retries: FakeRetries, max_attempts: int = 3) -> DeliveryPolicy:
+    return DeliveryPolicy("t1.outreach.retry", max_attempts=max_attempts, publish_retry=retries)
 
 
 @pytest.mark.parametrize("error", [PoisonMessage("no handler"), _validation_error(), _json_error()])
 async def test_poison_is_rejected_at_once(error: Exception) -> None:
-    broker = FakeBroker()
-    with pytest.raises(RejectMessage):
-        await _deliver(_policy(broker), FakeMessage(headers={ATTEMPTS_HEADER: 0}), error)
-    assert broker.published == []
+    retries, message = FakeRetries(), FakeMessage(headers={ATTEMPTS_HEADER: 0})
+    await _policy(retries).failed(message, error)
+    assert message.settled == ["reject"]
+    assert retries.published == []
 
 
-async def test_transient_failure_is_parked_in_the_retry_queue() -> None:
-    broker = FakeBroker()
-    message = FakeMessage(headers={"x-custom": "kept"})
+async def test_transient_failure_is_parked_in_the_retry_queue_and_acked() -> None:
+    retries, message = FakeRetries(), FakeMessage(headers={"x-custom": "kept"})
 
-    with pytest.raises(AckMessage):  # the original is acked: its copy waits in the retry queue
-        await _deliver(_policy(broker), message, RuntimeError("database busy"))
+    await _policy(retries).failed(message, RuntimeError("database busy"))
 
-    (retry,) = broker.published
-    assert retry["message"] == message.body
-    assert retry["exchange"] == ""
-    assert retry["routing_key"] == "t1.outreach.retry"
-    assert retry["headers"] == {"x-custom": "kept", ATTEMPTS_HEADER: 1}
-    assert retry["message_id"] == message.message_id
-    assert retry["message_type"] == message.type
-    assert retry["content_type"] == "application/json"
-    assert retry["persist"] is True
-    assert retry["mandatory"] is True
+    assert message.settled == ["ack"]  # the original is acked: its copy waits in the retry queue
+    assert retries.published == [(message, "t1.outreach.retry", {"x-custom": "kept", ATTEMPTS_HEADER: 1})]
 
 
 async def test_attempts_count_up_then_dead_letter() -> None:
-    broker = FakeBroker()
-    policy = _policy(broker, max_attempts=3)
+    retries = FakeRetries()
+    policy = _policy(retries, max_attempts=3)
 
-    with pytest.raises(AckMessage):
-        await _deliver(policy, FakeMessage(headers={ATTEMPTS_HEADER: 1}), RuntimeError("again"))
-    assert broker.published[-1]["headers"][ATTEMPTS_HEADER] == 2
+    second = FakeMessage(headers={ATTEMPTS_HEADER: 1})
+    await policy.failed(second, RuntimeError("again"))
+    assert second.settled == ["ack"]
+    assert retries.published[-1][2][ATTEMPTS_HEADER] == 2
 
-    with pytest.raises(RejectMessage):
-        await _deliver(policy, FakeMessage(headers={ATTEMPTS_HEADER: 2}), RuntimeError("and again"))
-    assert len(broker.published) == 1
+    third = FakeMessage(headers={ATTEMPTS_HEADER: 2})
+    await policy.failed(third, RuntimeError("and again"))
+    assert third.settled == ["reject"]
+    assert len(retries.published) == 1
 
 
 async def test_one_attempt_allowed_means_no_retry() -> None:
-    broker = FakeBroker()
-    with pytest.raises(RejectMessage):
-        await _deliver(_policy(broker, max_attempts=1), FakeMessage(), RuntimeError("once"))
-    assert broker.published == []
+    retries, message = FakeRetries(), FakeMessage()
+    await _policy(retries, max_attempts=1).failed(message, RuntimeError("once"))
+    assert message.settled == ["reject"]
+    assert retries.published == []
 
 
-@pytest.mark.parametrize("broker", [FakeBroker(fail=True), None])
-async def test_retry_that_cannot_be_published_is_dead_lettered(broker: FakeBroker | None) -> None:
-    with pytest.raises(RejectMessage):
-        await _deliver(_policy(broker), FakeMessage(), RuntimeError("database busy"))
+async def test_retry_that_cannot_be_published_is_dead_lettered_never_acked() -> None:
+    message = FakeMessage()
+    await _policy(FakeRetries(fail=True)).failed(message, RuntimeError("database busy"))
+    assert message.settled == ["reject"]
+
+
+async def test_outcomes_are_logged_without_the_body(capsys: pytest.CaptureFixture[str]) -> None:
+    message = FakeMessage(body=json.dumps({"email": PERSONAL}).encode())
+    await _policy(FakeRetries()).failed(message, _validation_error())
+    await _policy(FakeRetries()).failed(FakeMessage(), RuntimeError(f"could not save {PERSONAL}"))
+    logged = "".join(capsys.readouterr())
+    assert "event.dead_lettered" in logged
+    assert "event.retry_scheduled" in logged
+    assert PERSONAL not in logged

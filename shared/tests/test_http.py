@@ -9,13 +9,12 @@ import httpx
 import pytest
 import structlog
 from fastapi import FastAPI, Request
-from faststream.rabbit import RabbitBroker
-from faststream.specification import AsyncAPI
 from structlog.testing import capture_logs
 
+from medic.shared.asyncapi import AsyncAPIDocument, asyncapi_document
+from medic.shared.contracts import PartnerRegisteredV1
 from medic.shared.http import CORRELATION_HEADER, ReadinessCheck, correlation_id_from, create_app
 from medic.shared.settings import ServiceSettings
-from medic.shared.topology import Topology
 
 
 @asynccontextmanager
@@ -31,12 +30,9 @@ async def _broker_down() -> None:
     raise ConnectionError("amqp://guest:guest@rabbit refused")
 
 
-def _asyncapi() -> AsyncAPI:
-    broker = RabbitBroker("amqp://guest:guest@127.0.0.1:5672/")  # never connected
-    broker.publisher(
-        exchange=Topology("t1").events_exchange, routing_key="projects.partner.registered.v1", title="partner"
-    )
-    return AsyncAPI(broker, title="test service events", version="0.1.0")
+def _asyncapi() -> AsyncAPIDocument:
+    settings = ServiceSettings(service_name="test", broker_namespace="t1")
+    return asyncapi_document(settings, description="for the unit tests", publishes=[PartnerRegisteredV1])
 
 
 def _app(readiness: dict[str, ReadinessCheck]) -> FastAPI:

@@ -65,11 +65,9 @@ def _envelope() -> Envelope[EventPayload]:
     return Envelope.wrap(payload, subject=None, correlation_id=uuid.uuid4())
 
 
-async def _stage(
-    engine: AsyncEngine, tables: Any, count: int, after_commit: Callable[[], None] | None = None
-) -> list[uuid.UUID]:
+async def _stage(engine: AsyncEngine, tables: Any, count: int, relay: OutboxRelay | None = None) -> list[uuid.UUID]:
     envelopes = [_envelope() for _ in range(count)]
-    async with UnitOfWork(engine, outbox=tables.outbox, after_commit=after_commit) as uow:
+    async with UnitOfWork(engine, outbox=tables.outbox, relay=relay) as uow:
         for envelope in envelopes:
             await uow.publish(envelope)
         await uow.commit()
@@ -252,25 +250,135 @@ async def _running(relay: OutboxRelay) -> AsyncIterator[asyncio.Task[None]]:
         with contextlib.suppress(asyncio.CancelledError):
             await task
         assert task.done()
+        await relay.close()  # as at shutdown: marks still gathering in the background are written
 
 
-async def test_wake_publishes_well_before_the_sweep(engine: AsyncEngine, tables: Any, publisher: FakePublisher) -> None:
+async def test_handed_over_events_go_at_once_and_others_wait_for_a_sweep_or_a_wake(
+    engine: AsyncEngine, tables: Any, publisher: FakePublisher
+) -> None:
     relay = OutboxRelay(engine, tables.outbox, publisher, sweep_interval_s=30)
     async with _running(relay):
         await asyncio.sleep(0.05)  # the first sweep found nothing; the relay now waits up to 30 s
 
-        # Without a wake the row waits for the next sweep...
+        # A row written without a hand-over waits for the next sweep...
         (quiet,) = await _stage(engine, tables, 1)
         await asyncio.sleep(0.2)
         assert publisher.published == []
 
-        # ...with one (a unit of work's after_commit) it goes at once, along with the waiting row.
-        ids = await _stage(engine, tables, 2, after_commit=relay.wake)
-        elapsed = await _until(lambda: len(publisher.published) == 3, timeout_s=1.0)
+        # ...rows a unit of work hands over after its commit go at once, without being claimed...
+        ids = await _stage(engine, tables, 2, relay=relay)
+        elapsed = await _until(lambda: len(publisher.published) == 2, timeout_s=1.0)
+        assert [event.event_id for event in publisher.published] == ids
+
+        # ...and a wake sweeps now.
+        relay.wake()
+        await _until(lambda: len(publisher.published) == 3, timeout_s=1.0)
 
     assert elapsed < 1.0
-    assert [event.event_id for event in publisher.published] == [quiet, *ids]
+    assert publisher.published[-1].event_id == quiet
+    rows = await _rows(engine, tables)
+    assert all(row.state == OutboxState.PUBLISHED.value for row in rows.values())
     assert relay.healthy
+
+
+async def test_handed_over_rows_are_leased_until_their_relay_would_have_published_them(
+    engine: AsyncEngine, tables: Any, publisher: FakePublisher
+) -> None:
+    """If the process dies between its commit and the hand-over, another relay's sweep publishes the rows,
+    but only once their lease has run out."""
+    crashed = OutboxRelay(engine, tables.outbox, FakePublisher(), lease_s=0.3)
+    ids = await _stage(engine, tables, 2, relay=crashed)  # handed over to a relay that never runs
+    other = OutboxRelay(engine, tables.outbox, publisher)
+
+    assert await other.publish_pending() == 0
+    await asyncio.sleep(0.35)
+    assert await other.publish_pending() == 2
+    assert [event.event_id for event in publisher.published] == ids
+
+
+async def test_an_event_in_hand_is_never_claimed_again_by_its_own_sweep(
+    engine: AsyncEngine, tables: Any, publisher: FakePublisher
+) -> None:
+    """A hand-over whose lease ran out before it was sent (a slow broker) is sent once, not twice at once."""
+    relay = OutboxRelay(engine, tables.outbox, publisher, lease_s=0.05, sweep_interval_s=30)
+    ids = await _stage(engine, tables, 3, relay=relay)  # handed over; the relay is not running yet
+    await asyncio.sleep(0.1)
+
+    assert await relay.publish_pending() == 0  # due again by the table, but in this relay's hands
+    async with _running(relay):
+        await _until(lambda: len(publisher.published) == 3, timeout_s=1.0)
+        await asyncio.sleep(0.1)
+    assert [event.event_id for event in publisher.published] == ids
+
+
+async def test_stop_returns_at_once_even_while_backing_off(
+    engine: AsyncEngine, tables: Any, publisher: FakePublisher
+) -> None:
+    """A stop ends `run` between statements (never mid-statement), also during a long backoff, and gives
+    handed-over events it did not send back to the table."""
+    publisher.script = ["raise"] * 10
+    relay = OutboxRelay(engine, tables.outbox, publisher, max_backoff_s=30, sweep_interval_s=30)
+    await _stage(engine, tables, 1)
+    task = asyncio.create_task(relay.run())
+    await _until(lambda: not relay.healthy, timeout_s=1.0)
+    await asyncio.sleep(0.3)  # now in a backoff of up to 30 s
+    handed = await _stage(engine, tables, 1, relay=relay)
+
+    relay.stop()
+    await asyncio.wait_for(task, timeout=1.0)
+    await relay.close()  # as at shutdown: a batch still in flight (when the backoff was short) settles
+
+    rows = await _rows(engine, tables)
+    assert rows[handed[0]].available_at <= datetime.now(UTC)  # due for the next sweep, not leased for 30 s
+
+
+async def test_events_handed_over_during_a_give_back_stay_queued(
+    engine: AsyncEngine, tables: Any, publisher: FakePublisher
+) -> None:
+    """Giving handed-over events back to the table awaits the database; a commit handing events over during
+    that await must find them still queued and in hand, not cleared unreleased (found under load in CI)."""
+    relay = OutboxRelay(engine, tables.outbox, publisher, sweep_interval_s=30)
+    real_release = relay._release
+    late: list[uuid.UUID] = []
+
+    async def a_commit_lands_meanwhile(rows: Sequence[Any]) -> None:
+        late.extend(await _stage(engine, tables, 1, relay=relay))
+        await real_release(rows)
+
+    relay._release = a_commit_lands_meanwhile  # type: ignore[method-assign]
+    given_back = await _stage(engine, tables, 1, relay=relay)
+
+    await relay._give_back_handed()
+
+    assert [event.event_id for _, event in relay._handed] == late
+    assert relay._in_hand == set(late)
+    rows = await _rows(engine, tables)
+    assert rows[given_back[0]].available_at <= datetime.now(UTC)  # due for the next sweep
+
+
+async def test_events_handed_over_while_a_failure_is_being_cleaned_up_are_all_sent(
+    engine: AsyncEngine, tables: Any, publisher: FakePublisher
+) -> None:
+    """The same race end to end: whichever order the failed batch, its give-back and the late commits take,
+    every event is published and marked."""
+    publisher.script = ["raise"]
+    relay = OutboxRelay(engine, tables.outbox, publisher, max_backoff_s=0.1, sweep_interval_s=30)
+    real_release = relay._release
+    late: list[uuid.UUID] = []
+
+    async def a_commit_lands_meanwhile(rows: Sequence[Any]) -> None:
+        if len(late) < 2:
+            late.extend(await _stage(engine, tables, 1, relay=relay))
+        await real_release(rows)
+
+    relay._release = a_commit_lands_meanwhile  # type: ignore[method-assign]
+    first = await _stage(engine, tables, 1, relay=relay)
+    async with _running(relay):
+        await _until(lambda: len(publisher.published) == 1 + len(late), timeout_s=3.0)
+
+    assert late and {event.event_id for event in publisher.published} == {*first, *late}
+    rows = await _rows(engine, tables)
+    assert all(row.state == OutboxState.PUBLISHED.value for row in rows.values())
 
 
 async def test_run_backs_off_and_recovers(engine: AsyncEngine, tables: Any, publisher: FakePublisher) -> None:

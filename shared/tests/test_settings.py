@@ -35,7 +35,10 @@ def test_defaults_work_locally() -> None:
     assert settings.database_url == "sqlite+aiosqlite:///var/medic.db"
     assert settings.rabbitmq_url == "amqp://guest:guest@127.0.0.1:5672/"
     assert settings.broker_namespace == "medic"
-    assert settings.consumer_prefetch == 20
+    assert settings.consumer_prefetch == 100
+    assert settings.consumer_batch_size == 50
+    assert settings.consumer_max_message_bytes == 256 * 1024
+    assert settings.inbox_retention_days == 14
     assert settings.consumer_max_attempts == 5
     assert settings.consumer_retry_delay_ms == 2000
     assert settings.queue_delivery_limit == 10

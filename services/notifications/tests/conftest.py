@@ -16,6 +16,7 @@ from medic.notifications.bootstrap import NotificationsService, build
 from medic.notifications.settings import NotificationsSettings
 from medic.shared.auth import Role, issue_token
 from medic.shared.events import RawEnvelope
+from tests.support import any_organisation
 
 PARTNER_REGISTERED = "projects.partner.registered.v1"
 PROJECTS = "/services/projects"
@@ -99,7 +100,7 @@ async def client(service: NotificationsService) -> AsyncIterator[httpx.AsyncClie
 
 
 def bearer(settings: NotificationsSettings, *roles: Role) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(settings, roles=roles)}"}
+    return {"Authorization": f"Bearer {issue_token(settings, roles=roles, organisation_id=any_organisation(roles))}"}
 
 
 def make_envelope(

@@ -1,6 +1,7 @@
 """`medic`: start the whole system locally, and print development tokens."""
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -8,13 +9,16 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import aio_pika
 import typer
 
 from medic.shared.auth import Role, issue_token
+from medic.shared.serve import PARENT_LIFELINE_ENV
 from medic.shared.settings import ServiceSettings
 
 app = typer.Typer(help="Social-accountability programmes back end.", no_args_is_help=True)
@@ -25,6 +29,12 @@ SERVICES: dict[str, str] = {
     "notifications": "NOTIFICATIONS_PORT",
 }
 DEFAULT_PORTS = {"projects": 8001, "outreach": 8002, "notifications": 8003}
+# SIGHUP: the terminal was closed.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+READY_TIMEOUT_S = 60
+# A service's own graceful stop is bounded (open HTTP requests 10 s, then the consumer's batch in hand and
+# the relay); one still running after this is killed, and the broker requeues what it had not acked.
+STOP_TIMEOUT_S = 30
 
 
 def _broker_reachable(url: str) -> str | None:
@@ -44,38 +54,134 @@ def _port(service: str) -> int:
     return int(os.environ.get(SERVICES[service], DEFAULT_PORTS[service]))
 
 
-def _wait_ready(processes: dict[str, subprocess.Popen[bytes]], timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
+class StopRequest:
+    """Remembers that a stop signal came. Signals only set this flag, so any number of them, in any order
+    (Ctrl-C twice; a supervisor's SIGTERM to the whole group, which uv also forwards), start one orderly stop
+    and never interrupt it halfway."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+
+    def install(self) -> None:
+        for stop_signal in STOP_SIGNALS:
+            signal.signal(stop_signal, self)
+
+
+class Job:
+    """What this command was started as part of: its process group (make, uv and this command under
+    `make run`) and, if any, the terminal. Gone when the group's leader is, or when the terminal is.
+
+    make passes a SIGTERM on to its recipe, but when make alone dies otherwise (SIGKILL, the OOM killer) this
+    command and the services would keep running with nobody above them. A group's id is never reused while
+    the group exists, so a new process that happens to get the leader's pid cannot fool the check. When the
+    terminal goes away (a closed window, a dropped `ssh -t`), the kernel signals only the session's leader,
+    which may be make, which passes a SIGHUP on to nobody.
+    """
+
+    def __init__(self) -> None:
+        self.leader = os.getpgrp()
+        self.in_terminal = _has_controlling_terminal()
+
+    def gone(self) -> bool:
+        if self.in_terminal and not _has_controlling_terminal():
+            return True
+        if self.leader == os.getpid():
+            return False
+        try:
+            os.kill(self.leader, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+
+def _has_controlling_terminal() -> bool:
+    try:
+        os.close(os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY))
+    except OSError:
+        return False
+    return True
+
+
+def _start(service: str, lifeline: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", f"medic.{service}"],
+        # Its own session: a signal to `make run`'s process group (Ctrl-C, a supervisor) reaches only this
+        # command, which stops each service exactly once.
+        start_new_session=True,
+        # The read end of a pipe only this process can write to: the service stops when it reads end of file,
+        # i.e. when this process is gone, even if it was SIGKILLed and could stop nothing itself.
+        pass_fds=(lifeline,),
+        env={**os.environ, PARENT_LIFELINE_ENV: str(lifeline)},
+    )
+
+
+def _ready(service: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{_port(service)}/readyz", timeout=1) as reply:
+            return bool(reply.status == 200)
+    except OSError:
+        return False
+
+
+def _supervise(processes: dict[str, subprocess.Popen[bytes]], stop: StopRequest, job: Job) -> int:
+    """Wait for readiness, then until a stop is requested or the job is gone (0), or a service exits (1)."""
     pending = set(processes)
-    while pending and time.monotonic() < deadline:
-        for service in list(pending):
-            if processes[service].poll() is not None:
-                return False
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{_port(service)}/readyz", timeout=1) as reply:
-                    if reply.status == 200:
-                        pending.discard(service)
-            except OSError:
-                pass
+    ready_by = time.monotonic() + READY_TIMEOUT_S
+    while not stop.requested and not job.gone():
+        exited = [service for service, process in processes.items() if process.poll() is not None]
+        if exited:
+            _say(f"{', '.join(exited)} stopped; stopping the others.")
+            return 1
+        if pending:
+            pending = {service for service in pending if not _ready(service)}
+            if not pending:
+                _say(
+                    "\nAll services ready:\n"
+                    + "".join(f"  {s:<14} http://127.0.0.1:{_port(s)}/docs\n" for s in SERVICES)
+                    + "Get a token with `.venv/bin/medic token --role coordinator`. Ctrl-C stops everything.\n"
+                )
+            elif time.monotonic() > ready_by:
+                _say("A service did not become ready; stopping.")
+                return 1
         time.sleep(0.3)
-    return not pending
+    return 0
 
 
 def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
-    for process in processes.values():
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-    deadline = time.monotonic() + 15
-    for process in processes.values():
+    """Ask every service to stop, once, and wait for them; kill any still running after STOP_TIMEOUT_S."""
+    running = [process for process in processes.values() if process.poll() is None]
+    for process in running:
+        process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    for process in running:
         try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait()
+
+
+def _say(message: str) -> None:
+    """Tell the user, if anyone is listening: after the terminal is closed, writing fails."""
+    with contextlib.suppress(OSError):
+        typer.echo(message, err=True)
 
 
 @app.command()
 def up() -> None:
-    """Start all three services against RabbitMQ, each with its own database (SQLite files under var/)."""
+    """Start all three services against RabbitMQ, each with its own database (SQLite files under var/).
+
+    Stops them all, gracefully, on SIGINT, SIGTERM or SIGHUP, or when the job it belongs to (make, uv, the
+    terminal) is gone; the services also stop on their own if this command is killed outright.
+    """
+    stop = StopRequest()
+    stop.install()
+    job = Job()
     settings = ServiceSettings()
     problem = _broker_reachable(settings.rabbitmq_url)
     if problem is not None:
@@ -88,44 +194,47 @@ def up() -> None:
             err=True,
         )
         raise typer.Exit(2)
+    if stop.requested:
+        return
     Path("var").mkdir(exist_ok=True)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops the services like Ctrl-C
-    processes = {
-        # Own process groups: Ctrl-C reaches only this command, which stops each service exactly once
-        # (a second SIGINT makes uvicorn abandon its graceful shutdown).
-        service: subprocess.Popen([sys.executable, "-m", f"medic.{service}"], start_new_session=True)  # noqa: S603
-        for service in SERVICES
-    }
+    # The write end is never written to nor closed here: it closes when this process ends, however it ends.
+    lifeline, _ = os.pipe()
+    processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
-        if not _wait_ready(processes, timeout_s=60):
-            typer.echo("A service did not become ready; stopping.", err=True)
-            _stop(processes)
-            raise typer.Exit(1)
-        typer.echo(
-            "\nAll services ready:\n"
-            + "".join(f"  {s:<14} http://127.0.0.1:{_port(s)}/docs\n" for s in SERVICES)
-            + "Get a token with `.venv/bin/medic token --role coordinator`. Ctrl-C stops everything.\n",
-            err=True,
-        )
-        while all(process.poll() is None for process in processes.values()):
-            time.sleep(0.5)
-        exited = [s for s, p in processes.items() if p.poll() is not None]
-        typer.echo(f"{', '.join(exited)} stopped; stopping the others.", err=True)
+        for service in SERVICES:
+            processes[service] = _start(service, lifeline)
+        os.close(lifeline)
+        outcome = _supervise(processes, stop, job)
+    finally:
+        _say("\nStopping…")
         _stop(processes)
-        raise typer.Exit(1)
-    except KeyboardInterrupt:
-        typer.echo("\nStopping…", err=True)
-        _stop(processes)
+        _say("Stopped.")
+    if outcome:
+        raise typer.Exit(outcome)
 
 
 @app.command()
 def token(
     role: Annotated[list[Role], typer.Option("--role", help="Role to grant; repeat for several.")],
-    subject: Annotated[str | None, typer.Option(help="The `sub` claim; a random dev id by default.")] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            "--subject",
+            help="The user's id (the `sub` claim), as their records name them: a student's university id, a "
+            "supervisor's or partner user's user id. A random dev id by default.",
+        ),
+    ] = None,
+    partner: Annotated[
+        uuid.UUID | None,
+        typer.Option("--partner", help="For --role partner: the partner organisation's id (the `org` claim)."),
+    ] = None,
     hours: Annotated[int, typer.Option(min=1, max=24 * 30, help="Lifetime in hours.")] = 8,
 ) -> None:
     """Print a signed development bearer token (HS256 with JWT_SECRET)."""
-    typer.echo(issue_token(ServiceSettings(), roles=role, subject=subject, ttl_s=hours * 3600))
+    if Role.PARTNER in role and partner is None:
+        raise typer.BadParameter("a partner user's token needs --partner PARTNER_ID", param_hint="--partner")
+    typer.echo(issue_token(ServiceSettings(), roles=role, subject=user, organisation_id=partner, ttl_s=hours * 3600))
 
 
 def _without_password(url: str) -> str:

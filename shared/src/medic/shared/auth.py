@@ -1,20 +1,23 @@
 """Bearer JWT authentication and role checks.
 
 Tokens are HS256 with a shared secret today; set `JWT_JWKS_URL` (and `JWT_ALGORITHM=RS256`) to verify
-tokens from an identity provider instead. Every endpoint but health and docs depends on `require_roles`.
+tokens from an identity provider instead. Every endpoint but health and docs depends on `require_roles`; the
+HTTP edge (`medic.shared.http_edge`) finds that dependency on the route and runs it before the body is read.
 """
 
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.requests import HTTPConnection
 
 from medic.shared.settings import ServiceSettings
 
@@ -27,10 +30,20 @@ class Role(StrEnum):
     OPS = "ops"
 
 
+# The claim naming a partner user's organisation: the projects service's partner id.
+ORGANISATION_CLAIM = "org"
+
+
 @dataclass(frozen=True)
 class Principal:
+    """Who is calling: `subject` is the user's id (the token's `sub`), the id their records are linked by."""
+
     subject: str
     roles: frozenset[Role]
+    organisation_id: uuid.UUID | None = None  # for partner users: the partner organisation they act for
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
 
 
 class InvalidToken(Exception):
@@ -57,9 +70,13 @@ class TokenVerifier:
                 options={"require": ["exp", "iat", "sub"]},
             )
             roles = frozenset(Role(role) for role in claims.get("roles", []))
+            organisation = claims.get(ORGANISATION_CLAIM)
+            organisation_id = uuid.UUID(str(organisation)) if organisation is not None else None
         except (jwt.PyJWTError, ValueError, TypeError) as error:
             raise InvalidToken(str(error)) from error
-        return Principal(subject=str(claims["sub"]), roles=roles)
+        if Role.PARTNER in roles and organisation_id is None:
+            raise InvalidToken(f"a partner user's token names its organisation in the `{ORGANISATION_CLAIM}` claim")
+        return Principal(subject=str(claims["sub"]), roles=roles, organisation_id=organisation_id)
 
     async def verify_async(self, token: str) -> Principal:
         """`verify` off the event loop when it may fetch the provider's keys (a blocking HTTP call)."""
@@ -69,11 +86,18 @@ class TokenVerifier:
 
 
 def issue_token(
-    settings: ServiceSettings, *, roles: Iterable[Role], subject: str | None = None, ttl_s: int = 8 * 3600
+    settings: ServiceSettings,
+    *,
+    roles: Collection[Role],
+    subject: str | None = None,
+    organisation_id: uuid.UUID | None = None,
+    ttl_s: int = 8 * 3600,
 ) -> str:
     """A signed token for development and tests (HS256 with the configured secret)."""
+    if Role.PARTNER in roles and organisation_id is None:
+        raise ValueError("a partner user's token names its organisation: pass organisation_id")
     now = int(time.time())
-    claims = {
+    claims: dict[str, Any] = {
         "sub": subject or f"dev-{uuid.uuid4().hex[:8]}",
         "roles": [Role(role).value for role in roles],
         "iss": settings.jwt_issuer,
@@ -81,34 +105,73 @@ def issue_token(
         "iat": now,
         "exp": now + ttl_s,
     }
+    if organisation_id is not None:
+        claims[ORGANISATION_CLAIM] = str(organisation_id)
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
 
 _bearer = HTTPBearer(auto_error=False, description="A JWT; `medic token --role ROLE` prints one for development.")
 
+# Where the verified principal is kept for the rest of the request, so the token is verified once.
+PRINCIPAL_SCOPE_KEY = "medic.principal"
 
-def require_roles(*allowed: Role) -> Callable[..., Awaitable[Principal]]:
-    """A FastAPI dependency: 401 without a valid token, 403 when the token has none of `allowed`."""
 
-    async def dependency(
+class RoleRequirement:
+    """A FastAPI dependency: the caller, after 401 without a valid token and 403 without one of `allowed`."""
+
+    def __init__(self, allowed: Iterable[Role]) -> None:
+        self.allowed = frozenset(allowed)
+
+    async def __call__(
+        self,
         request: Request,
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        # Declared so the OpenAPI document names the bearer scheme; `authorise` reads the same header.
+        _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     ) -> Principal:
-        if credentials is None or credentials.scheme.lower() != "bearer":
+        return await self.authorise(request)
+
+    async def authorise(self, connection: HTTPConnection) -> Principal:
+        """The caller, or HTTPException 401/403. Needs nothing but the request head."""
+        principal = connection.scope.get(PRINCIPAL_SCOPE_KEY)
+        if not isinstance(principal, Principal):
+            principal = await _authenticate(connection)
+            connection.scope[PRINCIPAL_SCOPE_KEY] = principal
+        if not principal.roles & self.allowed:
             raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED, "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
+                status.HTTP_403_FORBIDDEN, f"requires one of the roles: {', '.join(sorted(self.allowed))}"
             )
-        verifier: TokenVerifier = request.app.state.token_verifier
-        try:
-            principal = await verifier.verify_async(credentials.credentials)
-        except InvalidToken:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                "invalid or expired token",
-                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-            ) from None
-        if not principal.roles & set(allowed):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, f"requires one of the roles: {', '.join(sorted(allowed))}")
         return principal
 
-    return dependency
+
+async def _authenticate(connection: HTTPConnection) -> Principal:
+    credentials = await _bearer(connection)
+    if credentials is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "missing bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    verifier: TokenVerifier = connection.app.state.token_verifier
+    try:
+        return await verifier.verify_async(credentials.credentials)
+    except InvalidToken:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "invalid or expired token",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from None
+
+
+def require_roles(*allowed: Role) -> RoleRequirement:
+    """`Depends(require_roles(Role.X, ...))`: 401 without a valid token, 403 when it has none of `allowed`."""
+    return RoleRequirement(allowed)
+
+
+def role_requirements(dependant: Dependant) -> list[RoleRequirement]:
+    """Every `require_roles` among a route's dependencies, at any depth: the caller must meet them all."""
+    found: list[RoleRequirement] = []
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        if isinstance(current.call, RoleRequirement):
+            found.append(current.call)
+        pending.extend(current.dependencies)
+    return found

@@ -1,28 +1,21 @@
-"""Consuming events: each envelope is applied exactly once, inside one unit of work.
+"""Applying events exactly once: each batch of envelopes inside one unit of work.
 
-`EventConsumer.handle` records the event id in the inbox and runs the handler for the event's type in
-the same transaction, then commits; FastStream acks only after that returns. Failures are dealt with by
-`DeliveryPolicy` (delivery.py). `ConsumerBroker` wires both to a FastStream broker on the service queue.
+`EventConsumer` parses envelopes into their contracts and applies a batch in one transaction: one multi-row
+inbox insert tells which events are new, and only those are handled. The AMQP side, which takes messages
+off the queue in batches and settles them, is `ConsumerBroker` (consumer_broker.py).
 """
 
-import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aio_pika
 import structlog
-from faststream.middlewares import AckPolicy
-from faststream.rabbit import Channel, RabbitBroker
 
-from medic.shared.delivery import DeliveryPolicy, PoisonMessage
+from medic.shared.delivery import PoisonMessage
 from medic.shared.events import EventPayload, RawEnvelope
-from medic.shared.logging import get_logger
-from medic.shared.settings import ServiceSettings
-from medic.shared.topology import ALL_EVENTS, Topology, declare_consumer
+from medic.shared.topology import ALL_EVENTS
 from medic.shared.uow import UnitOfWork
-
-log = get_logger(__name__)
 
 EventHandler = Callable[[Any, RawEnvelope, UnitOfWork], Awaitable[None]]
 
@@ -32,6 +25,13 @@ class Subscription:
     """How to handle one event type: validate `data` as `payload_type` (None keeps the dict), then handle."""
 
     payload_type: type[EventPayload] | None
+    handler: EventHandler
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    envelope: RawEnvelope
+    payload: Any  # the contract instance, or the dict for a catch-all subscription
     handler: EventHandler
 
 
@@ -50,83 +50,52 @@ class EventConsumer:
     def event_types(self) -> list[str]:
         return list(self._subscriptions)
 
-    def _subscription_for(self, event_type: str) -> Subscription:
-        subscription = self._subscriptions.get(event_type) or self._subscriptions.get(ALL_EVENTS)
-        if subscription is None:
-            raise PoisonMessage(f"no handler for event type {event_type!r}")
-        return subscription
+    @property
+    def subscriptions(self) -> Mapping[str, Subscription]:
+        """Event type (or `#` for every event) -> how it is handled; also what the AsyncAPI document lists."""
+        return dict(self._subscriptions)
 
-    async def handle(self, envelope: RawEnvelope) -> bool:
-        """Apply one event exactly once; returns False for a duplicate that changed nothing."""
-        structlog.contextvars.bind_contextvars(correlation_id=str(envelope.correlationid))
-        subscription = self._subscription_for(envelope.type)
+    def parse(self, envelope: RawEnvelope) -> ParsedEvent:
+        """Validate the payload against its contract; raises a POISON error for what no retry can fix."""
+        subscription = self._subscriptions.get(envelope.type) or self._subscriptions.get(ALL_EVENTS)
+        if subscription is None:
+            raise PoisonMessage(f"no handler for event type {envelope.type!r}")
         payload: Any = envelope.data
         if subscription.payload_type is not None:
             payload = subscription.payload_type.model_validate(envelope.data)
+        return ParsedEvent(envelope, payload, subscription.handler)
+
+    async def handle(self, envelope: RawEnvelope) -> bool:
+        """Apply one event exactly once; returns False for a duplicate that changed nothing."""
+        return await self.apply([self.parse(envelope)]) == 1
+
+    async def apply(self, events: Sequence[ParsedEvent]) -> int:
+        """Apply parsed events in order, in one transaction, each at most once; returns how many were new.
+
+        Raises whatever a handler or the database raised, having changed nothing.
+        """
         async with self._uow_factory() as uow:
-            first = await uow.first_delivery(consumer=self.name, event_id=envelope.id, event_type=envelope.type)
-            if not first:
-                log.info("event.duplicate_ignored")
-                return False
-            await subscription.handler(payload, envelope, uow)
-            await uow.commit()
-        log.info("event.handled")
-        return True
-
-
-class ConsumerBroker:
-    """A FastStream broker consuming one service's queue through an `EventConsumer`."""
-
-    def __init__(self, consumer: EventConsumer, settings: ServiceSettings, *, description: str) -> None:
-        self.consumer = consumer
-        self.settings = settings
-        self.topology = Topology(settings.broker_namespace)
-        policy = DeliveryPolicy(consumer.name, self.topology, max_attempts=settings.consumer_max_attempts)
-        self.broker = RabbitBroker(
-            settings.rabbitmq_url,
-            middlewares=[policy],
-            # A plain stdlib logger, so FastStream's lines go through our JSON formatter and redaction
-            # (by default it installs its own text handler). Its per-message lines go to DEBUG:
-            # `event.handled` and the failure outcomes are logged at INFO and above by us.
-            logger=logging.getLogger("faststream.access.rabbit"),
-            # Retries are published on this channel: a return (no retry queue) must fail the publish, so
-            # the message is dead-lettered instead of acked and lost.
-            default_channel=Channel(publisher_confirms=True, on_return_raises=True),
-            log_level=logging.DEBUG,
-            graceful_timeout=10,
-        )
-        policy.broker = self.broker
-        queue = self.topology.consumer_queue(
-            consumer.name, delivery_limit=settings.queue_delivery_limit, binding=consumer.event_types[0]
-        )
-
-        @self.broker.subscriber(
-            queue,
-            exchange=self.topology.events_exchange,
-            channel=Channel(prefetch_count=settings.consumer_prefetch),
-            ack_policy=AckPolicy.REJECT_ON_ERROR,
-            title=f"{queue.name}:consume",
-            description=description,
-        )
-        async def consume(envelope: RawEnvelope) -> None:
-            await consumer.handle(envelope)
-
-    async def declare(self) -> None:
-        """Declare the queues and every binding (FastStream binds only the first event type)."""
-        connection = await aio_pika.connect(self.settings.rabbitmq_url, timeout=10)
-        async with connection:
-            await declare_consumer(
-                await connection.channel(),
-                self.topology,
-                self.consumer.name,
-                event_types=self.consumer.event_types,
-                delivery_limit=self.settings.queue_delivery_limit,
-                retry_delay_ms=self.settings.consumer_retry_delay_ms,
+            new = await uow.first_deliveries(
+                consumer=self.name, events=[(event.envelope.id, event.envelope.type) for event in events]
             )
+            applied = 0
+            for event in events:
+                if event.envelope.id not in new:
+                    continue
+                new.discard(event.envelope.id)  # an id twice in one batch is applied once
+                structlog.contextvars.bind_contextvars(
+                    event_id=str(event.envelope.id),
+                    event_type=event.envelope.type,
+                    correlation_id=str(event.envelope.correlationid),
+                )
+                await event.handler(event.payload, event.envelope, uow)
+                applied += 1
+            await uow.commit()
+        return applied
 
-    async def start(self) -> None:
-        await self.declare()
-        await self.broker.start()
-
-    async def stop(self) -> None:
-        await self.broker.stop()
+    async def purge_inbox(self, *, older_than: timedelta) -> int:
+        """Forget deliveries older than the retention period: no redelivery or retry can be that late."""
+        async with self._uow_factory() as uow:
+            purged = await uow.forget_deliveries(consumer=self.name, before=datetime.now(UTC) - older_than)
+            await uow.commit()
+        return purged

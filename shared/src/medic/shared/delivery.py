@@ -1,26 +1,21 @@
 """What happens to a message whose handling failed: retry through the delay queue, or dead-letter it.
 
-- A message that can never succeed (not JSON, not an envelope, a payload that fails validation, a type
-  nobody handles) is rejected at once into the dead-letter queue.
+- A message that can never succeed (too large, not JSON, not an envelope, a payload that fails validation,
+  a type nobody handles) is rejected at once into the dead-letter queue.
 - Any other failure is re-published to the service's delay queue with an attempt count; after
   `max_attempts` it is rejected into the dead-letter queue.
 
-Each outcome is logged with the event id and type, never the body (it may hold personal data).
+Each outcome is logged with the event id and type, never the body (it may hold personal data). The policy
+knows nothing of the consumer loop: it is given the message and a way to publish the retry.
 """
 
 import json
-from types import TracebackType
-from typing import Any, cast
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
-import structlog
-from aio_pika import IncomingMessage
-from faststream import BaseMiddleware
-from faststream.exceptions import AckMessage, HandlerException, RejectMessage
-from faststream.rabbit import RabbitBroker
 from pydantic import ValidationError
 
 from medic.shared.logging import get_logger
-from medic.shared.topology import Topology
 
 log = get_logger(__name__)
 
@@ -34,63 +29,50 @@ class PoisonMessage(Exception):
 POISON = (PoisonMessage, ValidationError, json.JSONDecodeError, UnicodeDecodeError)
 
 
-class DeliveryPolicy:
-    """Broker middleware factory: one `_Delivery` per message, sharing this configuration."""
-
-    def __init__(self, service: str, topology: Topology, *, max_attempts: int) -> None:
-        self.service = service
-        self.topology = topology
-        self.max_attempts = max_attempts
-        self.broker: RabbitBroker | None = None
-
-    def __call__(self, msg: Any, /, **kwargs: Any) -> "_Delivery":
-        return _Delivery(msg, policy=self, **kwargs)
-
-
-class _Delivery(BaseMiddleware):
-    def __init__(self, msg: Any, /, *, policy: DeliveryPolicy, **kwargs: Any) -> None:
-        super().__init__(msg, **kwargs)
-        self.policy = policy
+class Delivery(Protocol):
+    """The parts of a delivered AMQP message the policy needs (aio-pika's `IncomingMessage` has them)."""
 
     @property
-    def raw(self) -> IncomingMessage:
-        return cast(IncomingMessage, self.msg)
+    def body(self) -> bytes: ...
+    @property
+    def headers(self) -> Mapping[str, Any]: ...
+    @property
+    def message_id(self) -> str | None: ...
+    @property
+    def type(self) -> str | None: ...
 
-    async def on_receive(self) -> None:
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(
-            event_id=self.raw.message_id, event_type=self.raw.type, consumer=self.policy.service
-        )
+    async def ack(self, multiple: bool = False) -> None: ...
+    async def reject(self, requeue: bool = False) -> None: ...
 
-    async def after_processed(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_val: BaseException | None = None,
-        exc_tb: TracebackType | None = None,
-    ) -> bool | None:
+
+# Publishes the message again, persistent and confirmed, to the named queue with these headers; raises if
+# the broker did not take it.
+RetryPublisher = Callable[[Delivery, str, dict[str, Any]], Awaitable[None]]
+
+
+class DeliveryPolicy:
+    def __init__(self, retry_queue: str, *, max_attempts: int, publish_retry: RetryPublisher) -> None:
+        self.retry_queue = retry_queue
+        self.max_attempts = max_attempts
+        self._publish_retry = publish_retry
+
+    async def dead_letter(self, message: Delivery, error: Exception) -> None:
+        """A message no retry can fix (malformed, too large, of a type nobody handles)."""
+        log.error("event.dead_lettered", reason="malformed", error=describe(error))
+        await message.reject(requeue=False)
+
+    async def failed(self, message: Delivery, error: Exception) -> None:
+        """Settle a message whose handling raised `error`: dead-letter, or park it for another try."""
+        if isinstance(error, POISON):
+            await self.dead_letter(message, error)
+            return
+        attempts = attempts_of(message) + 1
+        if attempts >= self.max_attempts:
+            log.error("event.dead_lettered", reason="handler kept failing", attempts=attempts, error=describe(error))
+            await message.reject(requeue=False)
+            return
         try:
-            if exc_val is None or not isinstance(exc_val, Exception) or isinstance(exc_val, HandlerException):
-                return False
-            if isinstance(exc_val, POISON):
-                log.error("event.dead_lettered", reason="malformed", error=_describe(exc_val))
-                raise RejectMessage() from exc_val
-            await self._retry_or_give_up(exc_val)
-            return False
-        finally:
-            structlog.contextvars.clear_contextvars()
-
-    async def _retry_or_give_up(self, error: Exception) -> None:
-        attempts = _attempts(self.raw) + 1
-        if attempts >= self.policy.max_attempts:
-            log.error(
-                "event.dead_lettered",
-                reason="handler kept failing",
-                attempts=attempts,
-                error=_describe(error),
-            )
-            raise RejectMessage() from error
-        try:
-            await self._publish_retry(attempts)
+            await self._publish_retry(message, self.retry_queue, {**message.headers, ATTEMPTS_HEADER: attempts})
         except Exception as publish_error:
             # Could not park it (no retry queue, broker refusing): dead-letter it where ops can replay it.
             # Requeueing would spin on it, for ever on RabbitMQ 4.3, which no longer counts nacks. If the
@@ -99,37 +81,22 @@ class _Delivery(BaseMiddleware):
                 "event.dead_lettered",
                 reason="retry could not be scheduled",
                 attempts=attempts,
-                error=_describe(error),
-                retry_error=repr(publish_error),
+                error=describe(error),
+                retry_error=type(publish_error).__name__,
             )
-            raise RejectMessage() from error
-        log.warning("event.retry_scheduled", attempts=attempts, error=_describe(error))
-        raise AckMessage() from error
-
-    async def _publish_retry(self, attempts: int) -> None:
-        if self.policy.broker is None:
-            raise RuntimeError("DeliveryPolicy.broker is not set")
-        raw = self.raw
-        await self.policy.broker.publish(
-            raw.body,
-            exchange="",
-            routing_key=self.policy.topology.retry_queue_name(self.policy.service),
-            headers={**(raw.headers or {}), ATTEMPTS_HEADER: attempts},
-            message_id=raw.message_id,
-            message_type=raw.type,
-            content_type=raw.content_type,
-            persist=True,
-            mandatory=True,
-            timeout=10,
-        )
+            await message.reject(requeue=False)
+            return
+        log.warning("event.retry_scheduled", attempts=attempts, error=describe(error))
+        await message.ack()
 
 
-def _attempts(message: IncomingMessage) -> int:
+def attempts_of(message: Delivery) -> int:
+    """How many times handling this message has failed before (0 for a first delivery)."""
     value = (message.headers or {}).get(ATTEMPTS_HEADER, 0)
-    return value if isinstance(value, int) else 0
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
-def _describe(error: BaseException) -> str:
+def describe(error: BaseException) -> str:
     """Name the problem without echoing the message body, which may hold personal data."""
     if isinstance(error, ValidationError):
         fields = sorted({".".join(str(p) for p in e["loc"]) for e in error.errors()})

@@ -5,25 +5,32 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
+from typing import Literal
 
 import aio_pika
 import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
-from faststream.specification import AsyncAPI, get_asyncapi_html
+from pydantic import BaseModel, Field
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
+from medic.shared.asyncapi import AsyncAPIDocument, asyncapi_page
 from medic.shared.auth import TokenVerifier
+from medic.shared.http_edge import HttpEdge
 from medic.shared.logging import get_logger
+from medic.shared.openapi import document_edge_responses
 from medic.shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 
 CORRELATION_HEADER = "X-Correlation-ID"
-# For free-text fields: no control characters (PostgreSQL refuses NUL; none belongs in a name).
-NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]*$"
 ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    checks: dict[str, str] = Field(examples=[{"database": "ok", "broker": "unavailable: ConnectionError"}])
 
 
 async def broker_reachable(url: str) -> None:
@@ -39,7 +46,7 @@ def correlation_id_from(request: Request) -> uuid.UUID:
 
 
 class RequestContextMiddleware(BaseHTTPMiddleware):
-    """Binds a correlation id for the request's log lines and logs one line per request (path, no query)."""
+    """Binds a correlation id for the request's log lines and logs one line per request (route, no query)."""
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         try:
@@ -53,10 +60,12 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
         response = await call_next(request)
         response.headers[CORRELATION_HEADER] = str(correlation_id)
         if request.url.path not in ("/healthz", "/readyz"):
+            # The route's template, not the path: a path can hold a secret (a verification link's token).
+            route = request.scope.get("route")
             log.info(
                 "http.request",
                 method=request.method,
-                path=request.url.path,
+                path=getattr(route, "path", None) or request.url.path,
                 status=response.status_code,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
             )
@@ -73,25 +82,39 @@ async def validation_error(_: Request, error: Exception) -> JSONResponse:
     )
 
 
+def add_http_edge(app: FastAPI, settings: ServiceSettings) -> None:
+    """The HTTP edge (`medic.shared.http_edge`), and its responses in the app's OpenAPI document."""
+    app.add_middleware(
+        HttpEdge, max_body_bytes=settings.http_max_body_bytes, body_timeout_s=settings.http_body_timeout_s
+    )
+    document_edge_responses(app)
+
+
 def create_app(
     *,
     title: str,
     description: str,
     settings: ServiceSettings,
     lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
-    asyncapi: AsyncAPI,
+    asyncapi: AsyncAPIDocument,
     readiness: Mapping[str, ReadinessCheck],
 ) -> FastAPI:
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.state.token_verifier = TokenVerifier(settings)
+    add_http_edge(app, settings)  # inside the request context: its refusals carry a correlation id and are logged
     app.add_middleware(RequestContextMiddleware)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], summary="The database and the broker are reachable")
+    @app.get(
+        "/readyz",
+        tags=["operations"],
+        summary="The database and the broker are reachable",
+        responses={200: {"model": Readiness}, 503: {"model": Readiness, "description": "Something is unreachable"}},
+    )
     async def readyz() -> JSONResponse:
         results: dict[str, str] = {}
         for name, check in readiness.items():
@@ -104,11 +127,13 @@ def create_app(
         return JSONResponse({"status": "ready" if ready else "not ready", "checks": results}, 200 if ready else 503)
 
     @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the events")
-    async def asyncapi_json() -> Response:
-        return Response(asyncapi.to_specification().to_json(), media_type="application/json")
+    async def asyncapi_json() -> JSONResponse:
+        return JSONResponse(asyncapi)
+
+    page = asyncapi_page(asyncapi)
 
     @app.get("/asyncapi", tags=["operations"], summary="AsyncAPI document, rendered", include_in_schema=False)
     async def asyncapi_html() -> HTMLResponse:
-        return HTMLResponse(get_asyncapi_html(asyncapi.to_specification()))
+        return HTMLResponse(page)
 
     return app

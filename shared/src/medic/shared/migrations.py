@@ -45,3 +45,21 @@ def drop_messaging_tables_v1(*, outbox: bool, inbox: bool) -> None:
     if outbox:
         op.drop_index("ix_outbox_pending", "outbox")
         op.drop_table("outbox")
+
+
+def upgrade_messaging_tables_v2(*, outbox: bool, inbox: bool) -> None:
+    """v2: the outbox keeps each event's correlation id (the relay sets it as the AMQP property); the inbox
+    gets an index on `received_at` for its retention sweep."""
+    if outbox:
+        with op.batch_alter_table("outbox") as table:
+            table.add_column(sa.Column("correlation_id", sa.Uuid()))
+    if inbox:
+        op.create_index("ix_inbox_received_at", "inbox", ["received_at"])
+
+
+def downgrade_messaging_tables_v2(*, outbox: bool, inbox: bool) -> None:
+    if inbox:
+        op.drop_index("ix_inbox_received_at", "inbox")
+    if outbox:
+        with op.batch_alter_table("outbox") as table:
+            table.drop_column("correlation_id")

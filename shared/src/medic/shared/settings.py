@@ -25,13 +25,23 @@ class ServiceSettings(BaseSettings):
         pattern=r"^[a-z0-9][a-z0-9_-]*$",
         description="Prefix of every exchange and queue name; tests use their own to stay apart.",
     )
-    # No more than the database pool (20): a message waiting for a connection only adds latency.
-    consumer_prefetch: int = Field(default=20, ge=1, validation_alias="CONSUMER_PREFETCH")
+    # Unacked messages in hand: twice the batch, so the next batch streams in while one is being applied.
+    consumer_prefetch: int = Field(default=100, ge=1, validation_alias="CONSUMER_PREFETCH")
+    # Messages applied in one transaction at most: what has arrived when the consumer is free, up to this.
+    consumer_batch_size: int = Field(default=50, ge=1, validation_alias="CONSUMER_BATCH_SIZE")
+    # Under load only (messages closer together than this), the first of a batch waits up to this for more.
+    consumer_batch_wait_ms: float = Field(default=4.0, ge=0, le=1000, validation_alias="CONSUMER_BATCH_WAIT_MS")
+    consumer_max_message_bytes: int = Field(default=256 * 1024, ge=1024, validation_alias="CONSUMER_MAX_MESSAGE_BYTES")
+    consumer_graceful_timeout_s: float = Field(default=10.0, gt=0, validation_alias="CONSUMER_GRACEFUL_TIMEOUT_S")
+    # Longer than any redelivery or retry window: an inbox row older than this can never meet its event again.
+    inbox_retention_days: float = Field(default=14, gt=0, validation_alias="INBOX_RETENTION_DAYS")
     consumer_max_attempts: int = Field(default=5, ge=1, validation_alias="CONSUMER_MAX_ATTEMPTS")
     consumer_retry_delay_ms: int = Field(default=2000, ge=1, validation_alias="CONSUMER_RETRY_DELAY_MS")
     queue_delivery_limit: int = Field(default=10, ge=1, validation_alias="QUEUE_DELIVERY_LIMIT")
 
     outbox_batch_size: int = Field(default=200, ge=1, validation_alias="OUTBOX_BATCH_SIZE")
+    # Under load only (commits closer together than this), the relay claims this long after the first commit.
+    outbox_batch_wait_ms: float = Field(default=4.0, ge=0, le=1000, validation_alias="OUTBOX_BATCH_WAIT_MS")
     outbox_sweep_interval_s: float = Field(default=1.0, gt=0, validation_alias="OUTBOX_SWEEP_INTERVAL_S")
     outbox_max_backoff_s: float = Field(default=30.0, gt=0, validation_alias="OUTBOX_MAX_BACKOFF_S")
     outbox_retention_hours: float = Field(default=168, gt=0, validation_alias="OUTBOX_RETENTION_HOURS")
@@ -44,3 +54,8 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = Field(default="medic", validation_alias="JWT_AUDIENCE")
 
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+
+    # The HTTP edge (medic.shared.http_edge): a larger body is refused with 413 before it is read.
+    http_max_body_bytes: int = Field(default=1024 * 1024, ge=1, validation_alias="HTTP_MAX_BODY_BYTES")
+    # The whole body must arrive within this once the route starts reading it, else 408 and the connection closes.
+    http_body_timeout_s: float = Field(default=15.0, gt=0, validation_alias="HTTP_BODY_TIMEOUT_S")

@@ -101,10 +101,11 @@ async def declare_consumer(
     event_types: Sequence[str],
     delivery_limit: int,
     retry_delay_ms: int,
-) -> None:
-    """Declare a consuming service's queues and bind its queue to each event type it handles.
+) -> aio_pika.abc.AbstractQueue:
+    """Declare a consuming service's queues and bind its queue to each event type it handles; returns it.
 
-    Idempotent: RabbitMQ accepts a re-declaration with the same arguments.
+    Idempotent: RabbitMQ accepts a re-declaration with the same arguments, and the consumer declares them
+    again after every reconnect.
     """
     await declare_event_exchanges(channel, topology)
     events = await channel.get_exchange(topology.events_exchange.name, ensure=False)
@@ -116,6 +117,7 @@ async def declare_consumer(
     await _declare_queue(channel, topology.retry_queue(service, delay_ms=retry_delay_ms))
     dlq = await _declare_queue(channel, topology.dead_letter_queue(service))
     await dlq.bind(dead_letter, routing_key=topology.consumer_queue_name(service))
+    return queue
 
 
 async def delete_namespace(channel: AbstractChannel, topology: Topology, services: Sequence[str]) -> None:

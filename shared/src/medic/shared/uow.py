@@ -1,7 +1,8 @@
 """The unit of work: one database transaction around a handler, with the outbox and inbox inside it."""
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Sequence
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 
@@ -9,8 +10,9 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from medic.shared.events import Envelope, EventPayload
-from medic.shared.inbox import record_in_inbox
-from medic.shared.outbox import add_to_outbox
+from medic.shared.inbox import purge_inbox, record_in_inbox
+from medic.shared.outbox import Dispatcher, add_to_outbox
+from medic.shared.publisher import OutgoingEvent
 
 
 class UnitOfWork:
@@ -22,15 +24,15 @@ class UnitOfWork:
         *,
         outbox: Table | None = None,
         inbox: Table | None = None,
-        after_commit: Callable[[], None] | None = None,
+        relay: Dispatcher | None = None,
     ) -> None:
         self._engine = engine
         self._outbox = outbox
         self._inbox = inbox
-        self._after_commit = after_commit
+        self._relay = relay  # handed the events after the commit; without one, the rows wait for a sweep
         self._connection: AsyncConnection | None = None
         self._transaction: AsyncTransaction | None = None
-        self._events_staged = 0
+        self._staged: list[OutgoingEvent] = []
 
     @property
     def connection(self) -> AsyncConnection:
@@ -44,7 +46,7 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         self._connection = await self._engine.connect()
         self._transaction = await self._connection.begin()
-        self._events_staged = 0
+        self._staged = []
         self._open_repositories(self._connection)
         return self
 
@@ -64,25 +66,31 @@ class UnitOfWork:
         """Stage an event: it reaches the broker only if this unit of work commits."""
         if self._outbox is None:
             raise RuntimeError("this unit of work has no outbox")
-        await add_to_outbox(self.connection, self._outbox, envelope)
-        self._events_staged += 1
+        lease = self._relay.lease if self._relay is not None else None
+        self._staged.append(await add_to_outbox(self.connection, self._outbox, envelope, lease=lease))
 
-    async def first_delivery(self, *, consumer: str, event_id: uuid.UUID, event_type: str) -> bool:
-        """Record the event in the inbox; False when this consumer has already handled it."""
+    async def first_deliveries(self, *, consumer: str, events: Sequence[tuple[uuid.UUID, str]]) -> set[uuid.UUID]:
+        """Record (event id, event type) pairs in the inbox; returns the ids this consumer has not handled yet."""
+        return await record_in_inbox(self.connection, self._require_inbox(), consumer=consumer, events=events)
+
+    async def forget_deliveries(self, *, consumer: str, before: datetime) -> int:
+        """Delete this consumer's inbox rows received before `before` (retention); returns how many."""
+        return await purge_inbox(self.connection, self._require_inbox(), consumer=consumer, before=before)
+
+    def _require_inbox(self) -> Table:
         if self._inbox is None:
             raise RuntimeError("this unit of work has no inbox")
-        return await record_in_inbox(
-            self.connection, self._inbox, consumer=consumer, event_id=event_id, event_type=event_type
-        )
+        return self._inbox
 
     async def commit(self) -> None:
         if self._transaction is None:
             raise RuntimeError("the unit of work is not open")
         await self._transaction.commit()
-        if self._events_staged and self._after_commit is not None:
-            self._after_commit()
-        self._events_staged = 0
+        staged, self._staged = self._staged, []
+        if staged and self._relay is not None:
+            self._relay.dispatch(staged)
 
     async def rollback(self) -> None:
+        self._staged = []
         if self._transaction is not None and self._transaction.is_active:
             await self._transaction.rollback()

@@ -11,7 +11,6 @@ from types import FrameType
 from typing import Any
 
 from fastapi import FastAPI
-from faststream.specification import AsyncAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from medic.notifications.adapters import orm
@@ -20,12 +19,14 @@ from medic.notifications.adapters.uow import NotificationsUnitOfWork
 from medic.notifications.entrypoints.consumers import notifications_consumer
 from medic.notifications.entrypoints.http import router
 from medic.notifications.settings import NotificationsSettings
-from medic.shared.consumer import ConsumerBroker
+from medic.shared.asyncapi import asyncapi_document
+from medic.shared.consumer_broker import ConsumerBroker
 from medic.shared.db import create_engine
 from medic.shared.http import create_app
 from medic.shared.runtime import readiness_checks, service_running
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+DESCRIPTION = "The ops event log of every domain event, and a live tail of it."
 
 EXIT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -94,15 +95,13 @@ def build(settings: NotificationsSettings | None = None, *, start_consumer: bool
     def unit_of_work() -> NotificationsUnitOfWork:
         return NotificationsUnitOfWork(engine, outbox=orm.outbox, inbox=orm.inbox, broadcaster=broadcaster)
 
-    consumer = ConsumerBroker(
-        notifications_consumer(unit_of_work), settings, description="Every domain event, for the ops event log."
-    )
+    consumer = ConsumerBroker(notifications_consumer(unit_of_work), settings)
     app = create_app(
         title="Notifications service",
-        description="The ops event log of every domain event, and a live tail of it.",
+        description=DESCRIPTION,
         settings=settings,
         lifespan=lambda _: notifications_running(settings, engine, broadcaster, consumer if start_consumer else None),
-        asyncapi=AsyncAPI(consumer.broker, title="notifications service events", version="0.1.0"),
+        asyncapi=asyncapi_document(settings, description=DESCRIPTION, consumer=consumer.consumer),
         readiness=readiness_checks(settings, engine),
     )
     app.state.uow_factory = unit_of_work

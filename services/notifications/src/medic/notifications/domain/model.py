@@ -109,10 +109,10 @@ class EventLogQuery:
             if moment is not None:
                 try:
                     object.__setattr__(self, name, as_utc(moment))
-                except OverflowError:  # e.g. 0001-01-01T00:00+01:00 is before the first UTC instant
-                    raise InvalidQuery(name, f"`{name}` is out of range") from None
-        if self.since is not None and self.until is not None and self.since > self.until:
-            raise InvalidQuery("since", "`since` must not be after `until`")
+                except OverflowError:  # e.g. 0001-01-01T00:00+01:00: before the first UTC instant, as is every event
+                    edge = datetime.min if moment.year == datetime.min.year else datetime.max
+                    object.__setattr__(self, name, edge.replace(tzinfo=UTC))
+        # `since` after `until` is a valid, empty range: the page is empty, as for any range nothing falls in.
         if not 1 <= self.limit <= MAX_PAGE_SIZE:
             raise InvalidQuery("limit", f"`limit` must be between 1 and {MAX_PAGE_SIZE}")
 

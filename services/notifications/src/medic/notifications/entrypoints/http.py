@@ -22,13 +22,22 @@ from medic.notifications.domain.model import (
 )
 from medic.notifications.service_layer import handlers
 from medic.shared.auth import Principal, Role, require_roles
+from medic.shared.http_fields import NO_CONTROL_CHARACTERS, Rfc3339DateTime
 
 router = APIRouter(tags=["events"])
 
 Ops = Annotated[Principal, Depends(require_roles(Role.OPS))]
-TypeFilter = Annotated[str | None, Query(alias="type", description="Exact event type")]
-SourceFilter = Annotated[str | None, Query(description="Exact event source, e.g. `/services/projects`")]
-SubjectFilter = Annotated[str | None, Query(description="Exact event subject")]
+
+
+def _exact_match(description: str, *, alias: str | None = None) -> Any:
+    return Query(alias=alias, description=description, max_length=500, pattern=NO_CONTROL_CHARACTERS)
+
+
+TypeFilter = Annotated[str | None, _exact_match("Exact event type", alias="type")]
+SourceFilter = Annotated[str | None, _exact_match("Exact event source, e.g. `/services/projects`")]
+SubjectFilter = Annotated[str | None, _exact_match("Exact event subject")]
+# Opaque to clients, so the document names a format of its own: only a `next_cursor` is one.
+CURSOR_FORMAT = "event-log-cursor"
 
 
 class EventOut(BaseModel):
@@ -82,7 +91,7 @@ def _query_errors(problems: Sequence[InvalidQuery]) -> HTTPException:
         "Every domain event the system has published, personal fields redacted, in the order this service "
         "received them: an event that arrives late comes after those already listed, whatever its `time`. "
         "Filters are exact matches; `since` is inclusive and `until` exclusive, both on the event `time` "
-        "(a time without an offset is UTC). "
+        "(RFC 3339 date-times, with an offset). "
         "Pass `next_cursor` back as `cursor` for the next page; it is null on the last one."
     ),
 )
@@ -93,9 +102,12 @@ async def list_events(
     source: SourceFilter = None,
     subject: SubjectFilter = None,
     correlation_id: Annotated[uuid.UUID | None, Query()] = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601; events at or after this time")] = None,
-    until: Annotated[datetime | None, Query(description="ISO 8601; events before this time")] = None,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page")] = None,
+    since: Annotated[Rfc3339DateTime | None, Query(description="Events at or after this time")] = None,
+    until: Annotated[Rfc3339DateTime | None, Query(description="Events before this time")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(description="The `next_cursor` of the previous page", json_schema_extra={"format": CURSOR_FORMAT}),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 100,
 ) -> EventPageOut:
     problems: list[InvalidQuery] = []
