@@ -1,42 +1,34 @@
-"""The projects HTTP API: validation, authentication and what a registration stores."""
+"""The projects HTTP API: validation, authentication and what a registration stores, on SQLite and PostgreSQL."""
 
 import json
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select
 
 from medic.projects.adapters import orm
-from medic.projects.bootstrap import ProjectsService, build
-from medic.projects.settings import ProjectsSettings
+from medic.projects.bootstrap import ProjectsService
 from medic.shared.auth import Role, issue_token
+from services.projects.tests.test_partner_support import BACKENDS, running_projects
+from tests.support import any_organisation
 
 VALID = {"name": "Riverside Food Bank", "kind": "charity", "contact_email": "hello@riverside.example"}
 
 
-@pytest.fixture
-async def projects(tmp_path: Path) -> AsyncIterator[tuple[ProjectsService, httpx.AsyncClient]]:
-    settings = ProjectsSettings(
-        PROJECTS_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/projects.db",
-        BROKER_NAMESPACE=f"t-{uuid.uuid4().hex[:8]}",
-        # Nothing consumes this namespace: events stay in the outbox, which is what these tests inspect.
-        RABBITMQ_URL="amqp://guest:guest@127.0.0.1:1/",
-        OUTBOX_MAX_BACKOFF_S=60,
-    )
-    service = build(settings)
-    async with LifespanManager(service.app):
-        transport = httpx.ASGITransport(app=service.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://projects") as client:
-            yield service, client
+@pytest.fixture(params=BACKENDS)
+async def projects(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[ProjectsService, httpx.AsyncClient]]:
+    async with running_projects(request.param, tmp_path) as running:
+        yield running.service, running.client
 
 
 def bearer(service: ProjectsService, *roles: Role) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(service.settings, roles=roles)}"}
+    token = issue_token(service.settings, roles=roles, organisation_id=any_organisation(roles))
+    return {"Authorization": f"Bearer {token}"}
 
 
 async def rows(service: ProjectsService, table: Any) -> int:
@@ -72,6 +64,7 @@ async def test_registering_stores_the_partner_and_stages_one_event(
         ({"name": ""}, "name"),
         ({"name": "x" * 201}, "name"),
         ({"name": "   "}, "name"),
+        ({"name": "\u3000\u00a0 "}, "name"),  # spaces of other scripts are spaces too
         ({"kind": "pub"}, "kind"),
         ({"contact_email": "not-an-email"}, "contact_email"),
         ({"areas_of_work": "food"}, "areas_of_work"),
@@ -109,6 +102,32 @@ async def test_missing_field_and_malformed_json_are_422(projects: tuple[Projects
     assert garbled.status_code == 422
 
 
+@pytest.mark.parametrize(
+    "email", ["a@example.test", "Hello.There+cap@Riverside.Example", "x@sub.domain-with-dash.school.uk"]
+)
+async def test_any_well_formed_address_is_accepted_reserved_domains_too(
+    projects: tuple[ProjectsService, httpx.AsyncClient], email: str
+) -> None:
+    service, client = projects
+    response = await client.post(
+        "/partners", json={**VALID, "contact_email": email}, headers=bearer(service, Role.COORDINATOR)
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["contact_email"] == email.lower()
+
+
+@pytest.mark.parametrize(
+    "email", ["a@localhost", "a..b@example.org", ".a@example.org", "a@-example.org", "a b@example.org", "a@b_c.org"]
+)
+async def test_a_malformed_address_is_a_422(projects: tuple[ProjectsService, httpx.AsyncClient], email: str) -> None:
+    service, client = projects
+    response = await client.post(
+        "/partners", json={**VALID, "contact_email": email}, headers=bearer(service, Role.COORDINATOR)
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "contact_email"]
+
+
 async def test_same_name_again_is_a_409(
     projects: tuple[ProjectsService, httpx.AsyncClient],
 ) -> None:
@@ -128,10 +147,36 @@ async def test_authentication_and_roles(projects: tuple[ProjectsService, httpx.A
     assert (await client.post("/partners", json=VALID, headers=bad)).status_code == 401
     student = await client.post("/partners", json=VALID, headers=bearer(service, Role.STUDENT))
     assert student.status_code == 403
-    assert (await client.get("/partners", headers=bearer(service, Role.PARTNER))).status_code == 403
+    assert (await client.get("/partners", headers=bearer(service, Role.STUDENT))).status_code == 403
     assert await rows(service, orm.partners) == 0
     for open_path in ("/healthz", "/openapi.json", "/docs", "/asyncapi.json"):
         assert (await client.get(open_path)).status_code == 200, open_path
+
+
+async def test_the_edge_answers_before_the_body_is_read(projects: tuple[ProjectsService, httpx.AsyncClient]) -> None:
+    service, client = projects
+    as_json = {"content-type": "application/json"}
+    assert (await client.post("/partners", content=b"{nope", headers=as_json)).status_code == 401
+    student = {**as_json, **bearer(service, Role.STUDENT)}
+    assert (await client.post("/partners", content=b"{nope", headers=student)).status_code == 403
+    as_text = {**bearer(service, Role.COORDINATOR), "content-type": "text/plain"}
+    assert (await client.post("/partners", content=json.dumps(VALID), headers=as_text)).status_code == 415
+    deleted = await client.delete("/partners", headers=bearer(service, Role.COORDINATOR))
+    assert deleted.status_code == 405
+    assert deleted.headers["Allow"] == "GET, POST"
+    assert await rows(service, orm.partners) == 0
+
+
+async def test_the_document_names_every_answer(projects: tuple[ProjectsService, httpx.AsyncClient]) -> None:
+    _, client = projects
+    operations = (await client.get("/openapi.json")).json()["paths"]["/partners"]
+    assert set(operations["post"]["responses"]) == {"201", "400", "401", "403", "408", "409", "413", "415", "422"}
+    assert set(operations["get"]["responses"]) == {"200", "401", "403", "413", "422"}
+    detail = (await client.get("/openapi.json")).json()["paths"]["/partners/{partner_id}"]
+    assert set(detail["get"]["responses"]) == {"200", "401", "403", "404", "413", "422"}
+    assert set(detail["patch"]["responses"]) == {"200", "400", "401", "403", "404", "408", "409", "413", "415", "422"}
+    conflict = operations["post"]["responses"]["409"]["content"]["application/json"]["schema"]
+    assert conflict == {"$ref": "#/components/schemas/FieldErrorsOut"}
 
 
 async def test_asyncapi_documents_the_published_event(projects: tuple[ProjectsService, httpx.AsyncClient]) -> None:

@@ -5,17 +5,16 @@ from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
-from faststream.rabbit import RabbitBroker
-from faststream.specification import AsyncAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from medic.projects.adapters import orm
 from medic.projects.adapters.uow import ProjectsUnitOfWork
-from medic.projects.entrypoints.http import router
+from medic.projects.entrypoints import http
+from medic.projects.service_layer.reminders import ReminderScheduler
 from medic.projects.settings import ProjectsSettings
-from medic.shared.contracts.projects import PartnerRegisteredV1
+from medic.shared.asyncapi import asyncapi_document
+from medic.shared.contracts import projects as contracts
 from medic.shared.db import create_engine
-from medic.shared.events import Envelope
 from medic.shared.http import create_app
 from medic.shared.publisher import RabbitEventPublisher
 from medic.shared.relay import OutboxRelay
@@ -23,20 +22,9 @@ from medic.shared.runtime import readiness_checks, service_running
 from medic.shared.topology import Topology
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-def event_catalogue(settings: ProjectsSettings, topology: Topology) -> AsyncAPI:
-    """AsyncAPI of what this service publishes. The outbox relay does the publishing; this describes it."""
-    broker = RabbitBroker(settings.rabbitmq_url)
-    broker.publisher(
-        exchange=topology.events_exchange,
-        routing_key=PartnerRegisteredV1.event_type,
-        schema=Envelope[PartnerRegisteredV1],
-        persist=True,
-        title=PartnerRegisteredV1.event_type,
-        description=PartnerRegisteredV1.__doc__,
-    )
-    return AsyncAPI(broker, title="projects service events", version="0.1.0")
+# What the handlers publish (through the outbox relay), for the AsyncAPI document.
+PUBLISHES = contracts.PUBLISHED
+DESCRIPTION = "Community Action Projects and their community partners."
 
 
 @dataclass
@@ -45,9 +33,10 @@ class ProjectsService:
     engine: AsyncEngine
     relay: OutboxRelay
     app: FastAPI
+    reminders: ReminderScheduler
 
     def unit_of_work(self) -> ProjectsUnitOfWork:
-        return ProjectsUnitOfWork(self.engine, outbox=orm.outbox, inbox=orm.inbox, after_commit=self.relay.wake)
+        return ProjectsUnitOfWork(self.engine, outbox=orm.outbox, inbox=orm.inbox, relay=self.relay)
 
 
 def build(settings: ProjectsSettings | None = None) -> ProjectsService:
@@ -61,17 +50,24 @@ def build(settings: ProjectsSettings | None = None) -> ProjectsService:
         batch_size=settings.outbox_batch_size,
         sweep_interval_s=settings.outbox_sweep_interval_s,
         max_backoff_s=settings.outbox_max_backoff_s,
+        batch_wait_s=settings.outbox_batch_wait_ms / 1000,
+        lease_s=2 * settings.publish_timeout_s,  # a claimed row is not claimed again before its confirm is due
         retention=timedelta(hours=settings.outbox_retention_hours),
     )
+    # Started with the app: reads the unit of work through `service`, which exists by then.
+    reminders = ReminderScheduler(lambda: service.unit_of_work(), interval_s=settings.reminder_interval_s)
     app = create_app(
         title="Projects service",
-        description="Community Action Projects and their community partners.",
+        description=DESCRIPTION,
         settings=settings,
-        lifespan=lambda _: service_running(settings=settings, engine=engine, migrations=MIGRATIONS, relay=relay),
-        asyncapi=event_catalogue(settings, topology),
+        lifespan=lambda _: service_running(
+            settings=settings, engine=engine, migrations=MIGRATIONS, relay=relay, background=[reminders]
+        ),
+        asyncapi=asyncapi_document(settings, description=DESCRIPTION, publishes=PUBLISHES),
         readiness=readiness_checks(settings, engine),
     )
-    service = ProjectsService(settings=settings, engine=engine, relay=relay, app=app)
+    service = ProjectsService(settings=settings, engine=engine, relay=relay, app=app, reminders=reminders)
     app.state.uow_factory = service.unit_of_work
-    app.include_router(router)
+    app.state.settings = settings  # routes read defaults from it (e.g. a cohort's group sizes)
+    http.install(app)
     return service
