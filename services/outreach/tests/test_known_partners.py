@@ -15,6 +15,7 @@ from medic.outreach.settings import OutreachSettings
 from medic.shared.auth import Role, issue_token
 from medic.shared.contracts.projects import PartnerKind, PartnerRegisteredV1
 from medic.shared.events import Envelope, RawEnvelope
+from tests.support import any_organisation
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def registered(name: str, **fields: object) -> RawEnvelope:
 
 
 async def listed(service: OutreachService, client: httpx.AsyncClient, role: Role = Role.STUDENT) -> httpx.Response:
-    token = issue_token(service.settings, roles=[role])
+    token = issue_token(service.settings, roles=[role], organisation_id=any_organisation([role]))
     return await client.get("/partners", headers={"Authorization": f"Bearer {token}"})
 
 

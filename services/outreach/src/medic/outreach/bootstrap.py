@@ -1,29 +1,38 @@
-"""Composition root of the outreach service."""
+"""Composition root of the outreach service: the one place that wires database, relay, broker and HTTP."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
-from faststream.specification import AsyncAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from medic.outreach.adapters import orm
 from medic.outreach.adapters.uow import OutreachUnitOfWork
+from medic.outreach.entrypoints import http
 from medic.outreach.entrypoints.consumers import outreach_consumer
-from medic.outreach.entrypoints.http import router
 from medic.outreach.settings import OutreachSettings
-from medic.shared.consumer import ConsumerBroker
+from medic.shared.asyncapi import asyncapi_document
+from medic.shared.consumer_broker import ConsumerBroker
+from medic.shared.contracts import outreach as contracts
 from medic.shared.db import create_engine
 from medic.shared.http import create_app
+from medic.shared.publisher import RabbitEventPublisher
+from medic.shared.relay import OutboxRelay
 from medic.shared.runtime import readiness_checks, service_running
+from medic.shared.topology import Topology
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# What the handlers publish (through the outbox relay), for the AsyncAPI document.
+PUBLISHES = contracts.PUBLISHED
+DESCRIPTION = "Primary-school health education, WATCCH, and outreach's view of community partners."
 
 
 @dataclass
 class OutreachService:
     settings: OutreachSettings
     engine: AsyncEngine
+    relay: OutboxRelay
     consumer: ConsumerBroker
     app: FastAPI
 
@@ -31,21 +40,34 @@ class OutreachService:
 def build(settings: OutreachSettings | None = None) -> OutreachService:
     settings = settings or OutreachSettings()
     engine = create_engine(settings.database_url)
+    relay = OutboxRelay(
+        engine,
+        orm.outbox,
+        RabbitEventPublisher(
+            settings.rabbitmq_url, Topology(settings.broker_namespace), timeout_s=settings.publish_timeout_s
+        ),
+        batch_size=settings.outbox_batch_size,
+        sweep_interval_s=settings.outbox_sweep_interval_s,
+        max_backoff_s=settings.outbox_max_backoff_s,
+        batch_wait_s=settings.outbox_batch_wait_ms / 1000,
+        lease_s=2 * settings.publish_timeout_s,  # a claimed row is not claimed again before its confirm is due
+        retention=timedelta(hours=settings.outbox_retention_hours),
+    )
 
     def unit_of_work() -> OutreachUnitOfWork:
-        return OutreachUnitOfWork(engine, outbox=orm.outbox, inbox=orm.inbox)
+        return OutreachUnitOfWork(engine, outbox=orm.outbox, inbox=orm.inbox, relay=relay)
 
-    consumer = ConsumerBroker(
-        outreach_consumer(unit_of_work), settings, description="Partners registered by the projects service."
-    )
+    consumer = ConsumerBroker(outreach_consumer(unit_of_work), settings)
     app = create_app(
         title="Outreach service",
-        description="Primary-school health education, WATCCH, and outreach's view of community partners.",
+        description=DESCRIPTION,
         settings=settings,
-        lifespan=lambda _: service_running(settings=settings, engine=engine, migrations=MIGRATIONS, consumer=consumer),
-        asyncapi=AsyncAPI(consumer.broker, title="outreach service events", version="0.1.0"),
+        lifespan=lambda _: service_running(
+            settings=settings, engine=engine, migrations=MIGRATIONS, relay=relay, consumer=consumer
+        ),
+        asyncapi=asyncapi_document(settings, description=DESCRIPTION, publishes=PUBLISHES, consumer=consumer.consumer),
         readiness=readiness_checks(settings, engine),
     )
     app.state.uow_factory = unit_of_work
-    app.include_router(router)
-    return OutreachService(settings=settings, engine=engine, consumer=consumer, app=app)
+    http.install(app)
+    return OutreachService(settings=settings, engine=engine, relay=relay, consumer=consumer, app=app)

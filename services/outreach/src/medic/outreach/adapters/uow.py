@@ -1,11 +1,14 @@
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from medic.outreach.adapters.repository import KnownPartnerRepository
+from medic.outreach.adapters.partners_repository import KnownPartnerRepository
+from medic.outreach.adapters.schools_repository import SchoolRepository
 from medic.shared.uow import UnitOfWork
 
 
 class OutreachUnitOfWork(UnitOfWork):
     partners: KnownPartnerRepository
+    schools: SchoolRepository
 
     def _open_repositories(self, connection: AsyncConnection) -> None:
         self.partners = KnownPartnerRepository(connection)
+        self.schools = SchoolRepository(connection)

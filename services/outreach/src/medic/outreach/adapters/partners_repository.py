@@ -5,7 +5,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from medic.outreach.adapters.orm import known_partners
+from medic.outreach.adapters.orm_partners import known_partners
 from medic.outreach.domain.model import KnownPartner
 from medic.shared.contracts.projects import PartnerKind
 

@@ -1,17 +1,18 @@
-"""HTTP API of the outreach service."""
+"""HTTP API: the community partners outreach knows of."""
 
 import uuid
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from medic.outreach.adapters.uow import OutreachUnitOfWork
 from medic.outreach.service_layer import handlers
 from medic.shared.auth import Principal, Role, require_roles
 from medic.shared.contracts.projects import PartnerKind
+
+from .dependencies import unit_of_work
 
 router = APIRouter(tags=["partners"])
 
@@ -22,11 +23,6 @@ class KnownPartnerOut(BaseModel):
     kind: PartnerKind
     areas_of_work: list[str]
     registered_at: datetime
-
-
-def unit_of_work(request: Request) -> OutreachUnitOfWork:
-    factory: Callable[[], OutreachUnitOfWork] = request.app.state.uow_factory
-    return factory()
 
 
 @router.get("/partners", summary="Community partners known to outreach, oldest first")

@@ -1,0 +1,14 @@
+"""HTTP API of the outreach service, one router per area."""
+
+from fastapi import APIRouter, FastAPI
+
+from . import partners, school_imports, schools
+
+router = APIRouter()
+router.include_router(partners.router)
+router.include_router(schools.router)
+router.include_router(school_imports.router)
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)

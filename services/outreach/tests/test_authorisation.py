@@ -1,0 +1,126 @@
+"""Every route of the outreach API, table-driven: who may call it (any other role is 403, no token is 401), and
+404 for a school that does not exist. A route missing from the table fails the first test, so a new route cannot go
+untested. Bodies are built from the OpenAPI examples, so a 403 or 404 is never hidden behind a 422.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from medic.shared.auth import Role
+from services.outreach.tests.school_support import SCHOOL, Outreach
+
+C, SV, ST, P, OPS = Role.COORDINATOR, Role.SUPERVISOR, Role.STUDENT, Role.PARTNER, Role.OPS
+
+# Coordinators write; students read schools (they need their names for sessions); partners, ops and supervisors
+# (outreach has none) are refused. The partner list keeps its readers.
+ROUTES: dict[tuple[str, str], frozenset[Role]] = {
+    ("GET", "/partners"): frozenset({C, SV, ST}),
+    ("POST", "/schools"): frozenset({C}),
+    ("GET", "/schools"): frozenset({C, ST}),
+    ("GET", "/schools/{urn}"): frozenset({C, ST}),
+    ("PATCH", "/schools/{urn}"): frozenset({C}),
+    ("PUT", "/schools/{urn}/contact"): frozenset({C}),
+    ("POST", "/imports/schools"): frozenset({C}),
+}
+# Served by every service, to anyone: probes and documents.
+UNGUARDED = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/asyncapi.json")}
+UNKNOWN_URN = "999999"
+
+
+async def test_every_route_is_in_the_table(outreach_app: Outreach) -> None:
+    document = outreach_app.service.app.openapi()
+    served = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+    assert served - UNGUARDED == set(ROUTES), "add the new route to ROUTES with who may call it"
+
+
+def _example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
+    """A value for `schema` from the examples the document gives (every request body field has one)."""
+    if "$ref" in schema:
+        return _example(components[schema["$ref"].rsplit("/", 1)[-1]], components)
+    if "examples" in schema:
+        return schema["examples"][0]
+    if "default" in schema:
+        return schema["default"]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            return _example(next(s for s in schema[key] if s.get("type") != "null"), components)
+    if schema.get("type") == "object" or "properties" in schema:
+        required = set(schema.get("required", []))
+        return {
+            name: _example(sub, components)
+            for name, sub in schema.get("properties", {}).items()
+            if name in required or "examples" in sub
+        }
+    if "enum" in schema:
+        return schema["enum"][0]
+    return {"string": "x", "integer": 1, "number": 1, "boolean": False}.get(schema.get("type", "string"))
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    json: Any = None
+    content: str | None = None
+    headers: dict[str, str] | None = None
+
+
+def _requests(outreach_app: Outreach, urn: str) -> dict[tuple[str, str], Request]:
+    """One request per route, aimed at the school `urn`."""
+    document = outreach_app.service.app.openapi()
+    components = document.get("components", {}).get("schemas", {})
+    requests = {}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            request = Request(method.upper(), re.sub(r"\{urn\}", urn, path))
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                request.json = _example(content["application/json"]["schema"], components)
+            elif "text/csv" in content:
+                request.content, request.headers = content["text/csv"]["example"], {"Content-Type": "text/csv"}
+            requests[(method.upper(), path)] = request
+    return requests
+
+
+async def _send(outreach_app: Outreach, request: Request, headers: dict[str, str] | None) -> int:
+    response = await outreach_app.client.request(
+        request.method,
+        request.path,
+        json=request.json,
+        content=request.content,
+        headers={**(request.headers or {}), **(headers or {})},
+    )
+    return response.status_code
+
+
+async def test_every_route_admits_only_its_roles(outreach_app: Outreach) -> None:
+    await outreach_app.register(**{**SCHOOL, "urn": "123456"})
+    requests = _requests(outreach_app, "123456")
+    wrong: list[str] = []
+    for key, roles in ROUTES.items():
+        if (status := await _send(outreach_app, requests[key], None)) != 401:
+            wrong.append(f"{key} without a token: {status}, not 401")
+        for role in (SV, ST, P, OPS):
+            status = await _send(outreach_app, requests[key], outreach_app.auth(role))
+            expected = set(range(200, 300)) if role in roles else {403}
+            if status not in expected:
+                wrong.append(f"{key} as {role.value}: {status}")
+    # Coordinators last: their requests change things, and no one else's checks should see those changes.
+    for key in ROUTES:
+        status = await _send(outreach_app, requests[key], outreach_app.coordinator)
+        if status not in range(200, 300) and not (key == ("POST", "/schools") and status == 409):
+            wrong.append(f"{key} as a coordinator: {status}")
+    assert wrong == []
+
+
+async def test_an_unknown_school_is_404_to_everyone_who_may_call_the_route(outreach_app: Outreach) -> None:
+    requests = _requests(outreach_app, UNKNOWN_URN)
+    wrong = []
+    for key, roles in ROUTES.items():
+        if "{urn}" not in key[1]:
+            continue
+        for role in roles:
+            if (status := await _send(outreach_app, requests[key], outreach_app.auth(role))) != 404:
+                wrong.append(f"{key} as {role.value}: {status}")
+    assert wrong == []
