@@ -1,6 +1,4 @@
-"""Events published by the outreach service.
-
-Schools are organisations: their events carry the register's facts (URN, LAESTAB, name, phase, local authority,
+"""Schools are organisations: their events carry the register's facts (URN, LAESTAB, name, phase, local authority,
 funding), never the school contact's name or email, which stay in outreach.
 """
 
@@ -11,7 +9,7 @@ from pydantic import Field
 
 from medic.shared.events import EventPayload
 
-SOURCE = "/services/outreach"
+from .source import SOURCE
 
 
 class SchoolPhase(StrEnum):

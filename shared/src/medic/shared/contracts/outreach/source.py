@@ -1,0 +1,3 @@
+"""The CloudEvents source of every event outreach publishes."""
+
+SOURCE = "/services/outreach"
