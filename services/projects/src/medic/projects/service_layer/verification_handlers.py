@@ -1,21 +1,19 @@
 """Partner verification: issuing a project's link, and what the partner contact sees and decides through it.
 
-A link's token is 256 random bits, shown once when the link is issued and stored only as its SHA-256; the
-token alone identifies the link, which names one project and one contact.
+The token and the link's life (expiry, resend interval, replaced, decides once) follow medic.shared.signed_links;
+the token alone identifies the link, which names one project and one contact.
 """
 
-import hashlib
-import secrets
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from medic.projects.adapters.uow import ProjectsUnitOfWork
 from medic.projects.domain.lifecycle import Actor
 from medic.projects.domain.project import Project
-from medic.projects.domain.verification import Decision, LinkRefused, VerificationLink, VerificationStatus
+from medic.projects.domain.verification import Decision, VerificationLink, VerificationStatus
 from medic.shared.contracts.projects.projects import ProjectVerificationLinkIssuedV1
 from medic.shared.events import Envelope
+from medic.shared.signed_links import LinkPolicy, LinkRefused, hash_token
 
 from .project_handlers import Caller, ProjectNotFound, project_facts, publish_project_events, visible_project
 
@@ -28,21 +26,11 @@ class LinkNotFound(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class LinkPolicy:
-    lifetime: timedelta
-    resend_after: timedelta
-    base_url: str  # the token is appended
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 async def issue_link(
     caller: Caller, uow: ProjectsUnitOfWork, project_id: uuid.UUID, policy: LinkPolicy
 ) -> tuple[str, VerificationLink]:
-    """A new link for the lead partner's primary contact; the earlier ones stop working. Returns (url, link)."""
+    """A new link for the lead partner's primary contact; the earlier ones stop working. Returns (token, link):
+    the token is for the url sent to the contact, never stored or logged."""
     async with uow:
         project, actor = await visible_project(caller, uow, project_id)
         if actor is Actor.PARTNER:
@@ -54,17 +42,14 @@ async def issue_link(
         contact_id = await uow.verifications.primary_contact_of(partner_id)
         if contact_id is None:
             raise NothingToVerify("the lead partner has no primary contact to send the link to")
-        token = secrets.token_urlsafe(32)
-        now = datetime.now(UTC)
-        link = VerificationLink.issue(
+        token, link = VerificationLink.issue(
+            policy,
+            now=datetime.now(UTC),
+            last_issued_at=await uow.verifications.last_undecided_issued_at(project.id),
+            id=uuid.uuid4(),
             project_id=project.id,
             partner_id=partner_id,
             contact_id=contact_id,
-            token_hash=hash_token(token),
-            now=now,
-            lifetime=policy.lifetime,
-            last_issued_at=await uow.verifications.last_undecided_issued_at(project.id),
-            resend_after=policy.resend_after,
         )
         await uow.verifications.add(link)
         payload = ProjectVerificationLinkIssuedV1(
@@ -78,15 +63,14 @@ async def issue_link(
             Envelope.wrap(payload, subject=f"projects/{project.id}", correlation_id=caller.correlation_id)
         )
         await uow.commit()
-    return policy.base_url + token, link
+    return token, link
 
 
 async def open_link(uow: ProjectsUnitOfWork, token: str) -> tuple[VerificationLink, Project]:
     """The link and its project, for the partner-safe summary; LinkRefused (gone) once replaced or expired."""
     async with uow:
         link, project = await _link_and_project(uow, token)
-    if link.superseded or link.decision is None:  # a decided link still shows its answer, until replaced
-        link.usable(datetime.now(UTC))
+    link.check_viewable(datetime.now(UTC))  # a decided link still shows its answer, until replaced
     return link, project
 
 
@@ -96,7 +80,7 @@ async def decide(
     async with uow:
         link, project = await _link_and_project(uow, token)
         now = datetime.now(UTC)
-        link.decide(decision, comment, now)
+        link.answer(decision, comment, now)
         if not await uow.verifications.save_decision(link):
             raise LinkRefused("this link has been used", gone=False)  # a second click at the same moment
         read_version = project.version

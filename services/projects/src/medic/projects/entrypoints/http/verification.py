@@ -14,14 +14,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from medic.projects.domain.project import Project
-from medic.projects.domain.verification import (
-    CommentRequired,
-    Decision,
-    LinkRefused,
-    TooSoon,
-    VerificationLink,
-    VerificationStatus,
-)
+from medic.projects.domain.verification import CommentRequired, Decision, VerificationLink, VerificationStatus
 from medic.projects.service_layer import verification_handlers as handlers
 from medic.projects.service_layer.project_handlers import ProjectNotFound
 from medic.projects.settings import ProjectsSettings
@@ -29,6 +22,7 @@ from medic.shared.auth import Principal, Role, require_roles
 from medic.shared.http import correlation_id_from
 from medic.shared.http_fields import NO_CONTROL_CHARACTERS
 from medic.shared.openapi import ErrorOut, FieldErrorsOut
+from medic.shared.signed_links import LinkPolicy, LinkRefused, TooSoon
 
 from .dependencies import field_error
 from .project_models import AimOut, DeliverySessionOut, NeedOut
@@ -79,12 +73,11 @@ class DecisionOut(BaseModel):
     decided_at: datetime
 
 
-def _policy(request: Request) -> handlers.LinkPolicy:
+def _policy(request: Request) -> LinkPolicy:
     settings: ProjectsSettings = request.app.state.settings
-    return handlers.LinkPolicy(
+    return LinkPolicy(
         lifetime=timedelta(days=settings.verification_link_days),
         resend_after=timedelta(days=settings.verification_resend_days),
-        base_url=settings.verification_link_base_url,
     )
 
 
@@ -107,11 +100,13 @@ async def issue_link(
     principal: Annotated[Principal, Depends(require_roles(Role.COORDINATOR, Role.SUPERVISOR, Role.STUDENT))],
 ) -> LinkOut:
     try:
-        url, link = await handlers.issue_link(caller_of(principal, request), uow, project_id, _policy(request))
+        token, link = await handlers.issue_link(caller_of(principal, request), uow, project_id, _policy(request))
     except ProjectNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such project") from None
     except (handlers.NothingToVerify, TooSoon) as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
+    settings: ProjectsSettings = request.app.state.settings
+    url = settings.verification_link_base_url + token
     return LinkOut(link=url, verification_id=link.id, contact_id=link.contact_id, expires_at=link.expires_at)
 
 
