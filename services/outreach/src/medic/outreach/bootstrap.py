@@ -1,5 +1,7 @@
 """Composition root of the outreach service: the one place that wires database, relay, broker and HTTP."""
 
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -11,6 +13,7 @@ from medic.outreach.adapters import orm
 from medic.outreach.adapters.uow import OutreachUnitOfWork
 from medic.outreach.entrypoints import http
 from medic.outreach.entrypoints.consumers import outreach_consumer
+from medic.outreach.service_layer.area_indicators import load_at_startup
 from medic.outreach.settings import OutreachSettings
 from medic.shared.asyncapi import asyncapi_document
 from medic.shared.consumer_broker import ConsumerBroker
@@ -35,6 +38,19 @@ class OutreachService:
     relay: OutboxRelay
     consumer: ConsumerBroker
     app: FastAPI
+
+
+@asynccontextmanager
+async def with_startup_lookups(
+    running: AbstractAsyncContextManager[None],
+    settings: OutreachSettings,
+    unit_of_work: Callable[[], OutreachUnitOfWork],
+) -> AsyncIterator[None]:
+    """The service running, and a fresh database loaded with the lookup editions `settings.lookups_dir` lists."""
+    async with running:
+        if settings.load_lookups_at_startup:
+            await load_at_startup(unit_of_work, settings.lookups_dir)
+        yield
 
 
 def build(settings: OutreachSettings | None = None) -> OutreachService:
@@ -62,12 +78,15 @@ def build(settings: OutreachSettings | None = None) -> OutreachService:
         title="Outreach service",
         description=DESCRIPTION,
         settings=settings,
-        lifespan=lambda _: service_running(
-            settings=settings, engine=engine, migrations=MIGRATIONS, relay=relay, consumer=consumer
+        lifespan=lambda _: with_startup_lookups(
+            service_running(settings=settings, engine=engine, migrations=MIGRATIONS, relay=relay, consumer=consumer),
+            settings,
+            unit_of_work,
         ),
         asyncapi=asyncapi_document(settings, description=DESCRIPTION, publishes=PUBLISHES, consumer=consumer.consumer),
         readiness=readiness_checks(settings, engine),
     )
     app.state.uow_factory = unit_of_work
+    app.state.lookups_dir = settings.lookups_dir
     http.install(app)
     return OutreachService(settings=settings, engine=engine, relay=relay, consumer=consumer, app=app)

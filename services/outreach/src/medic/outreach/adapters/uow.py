@@ -1,14 +1,17 @@
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from medic.outreach.adapters.area_indicators_repository import AreaIndicatorRepository
 from medic.outreach.adapters.partners_repository import KnownPartnerRepository
 from medic.outreach.adapters.schools_repository import SchoolRepository
 from medic.shared.uow import UnitOfWork
 
 
 class OutreachUnitOfWork(UnitOfWork):
+    area_indicators: AreaIndicatorRepository
     partners: KnownPartnerRepository
     schools: SchoolRepository
 
     def _open_repositories(self, connection: AsyncConnection) -> None:
+        self.area_indicators = AreaIndicatorRepository(connection)
         self.partners = KnownPartnerRepository(connection)
         self.schools = SchoolRepository(connection)
