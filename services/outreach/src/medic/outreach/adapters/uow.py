@@ -1,5 +1,6 @@
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from medic.outreach.adapters.activities_repository import ActivityRepository
 from medic.outreach.adapters.area_indicators_repository import AreaIndicatorRepository
 from medic.outreach.adapters.partners_repository import KnownPartnerRepository
 from medic.outreach.adapters.schools_repository import SchoolRepository
@@ -7,11 +8,13 @@ from medic.shared.uow import UnitOfWork
 
 
 class OutreachUnitOfWork(UnitOfWork):
+    activities: ActivityRepository
     area_indicators: AreaIndicatorRepository
     partners: KnownPartnerRepository
     schools: SchoolRepository
 
     def _open_repositories(self, connection: AsyncConnection) -> None:
+        self.activities = ActivityRepository(connection)
         self.area_indicators = AreaIndicatorRepository(connection)
         self.partners = KnownPartnerRepository(connection)
         self.schools = SchoolRepository(connection)
