@@ -87,6 +87,7 @@ def build(settings: OutreachSettings | None = None) -> OutreachService:
         readiness=readiness_checks(settings, engine),
     )
     app.state.uow_factory = unit_of_work
+    app.state.settings = settings
     app.state.lookups_dir = settings.lookups_dir
     http.install(app)
     return OutreachService(settings=settings, engine=engine, relay=relay, consumer=consumer, app=app)

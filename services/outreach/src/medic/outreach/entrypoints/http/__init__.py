@@ -2,12 +2,14 @@
 
 from fastapi import APIRouter, FastAPI
 
-from . import partners, school_imports, schools
+from . import partners, primary, school_imports, school_partners, schools
 
 router = APIRouter()
 router.include_router(partners.router)
 router.include_router(schools.router)
 router.include_router(school_imports.router)
+router.include_router(school_partners.router)
+router.include_router(primary.router)
 
 
 def install(app: FastAPI) -> None:
