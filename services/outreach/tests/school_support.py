@@ -93,8 +93,15 @@ class Outreach:
 @asynccontextmanager
 async def running_outreach(backend: str, tmp_path: Path) -> AsyncIterator[Outreach]:
     async with database_url(backend, tmp_path) as url:
-        settings = OutreachSettings(OUTREACH_DATABASE_URL=url, BROKER_NAMESPACE=f"t-{uuid.uuid4().hex[:8]}")
-        service = build(settings)
+        settings = OutreachSettings(
+            OUTREACH_DATABASE_URL=url,
+            BROKER_NAMESPACE=f"t-{uuid.uuid4().hex[:8]}",
+            # No broker: events stay in the outbox, which is what these tests read. Each app started against the
+            # shared broker would leave its namespace's quorum queues behind, and a few hundred of them use up
+            # the node's file handles until it accepts no connection.
+            RABBITMQ_URL="amqp://guest:guest@127.0.0.1:1/",
+        )
+        service = build(settings, start_consumer=False)
         async with LifespanManager(service.app):
             transport = httpx.ASGITransport(app=service.app)
             async with httpx.AsyncClient(transport=transport, base_url="http://outreach") as client:

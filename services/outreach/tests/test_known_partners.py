@@ -24,17 +24,11 @@ async def outreach(tmp_path: Path) -> AsyncIterator[tuple[OutreachService, httpx
         OUTREACH_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/outreach.db",
         BROKER_NAMESPACE=f"t-{uuid.uuid4().hex[:8]}",
     )
-    service = build(settings)
-    # The HTTP app and the migrations without the broker: these tests hand envelopes to the consumer.
-    service.consumer.start = service.consumer.stop = _nothing  # type: ignore[method-assign]
+    service = build(settings, start_consumer=False)  # these tests hand envelopes to the consumer
     async with LifespanManager(service.app):
         transport = httpx.ASGITransport(app=service.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://outreach") as client:
             yield service, client
-
-
-async def _nothing() -> None:
-    pass
 
 
 def registered(name: str, **fields: object) -> RawEnvelope:

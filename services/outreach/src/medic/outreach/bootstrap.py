@@ -53,7 +53,9 @@ async def with_startup_lookups(
         yield
 
 
-def build(settings: OutreachSettings | None = None) -> OutreachService:
+def build(settings: OutreachSettings | None = None, *, start_consumer: bool = True) -> OutreachService:
+    """`start_consumer=False` runs the app without the broker (tests read the outbox, or hand envelopes to the
+    consumer): every app started against the shared broker leaves its namespace's queues behind."""
     settings = settings or OutreachSettings()
     engine = create_engine(settings.database_url)
     relay = OutboxRelay(
@@ -79,7 +81,13 @@ def build(settings: OutreachSettings | None = None) -> OutreachService:
         description=DESCRIPTION,
         settings=settings,
         lifespan=lambda _: with_startup_lookups(
-            service_running(settings=settings, engine=engine, migrations=MIGRATIONS, relay=relay, consumer=consumer),
+            service_running(
+                settings=settings,
+                engine=engine,
+                migrations=MIGRATIONS,
+                relay=relay,
+                consumer=consumer if start_consumer else None,
+            ),
             settings,
             unit_of_work,
         ),
@@ -87,7 +95,6 @@ def build(settings: OutreachSettings | None = None) -> OutreachService:
         readiness=readiness_checks(settings, engine),
     )
     app.state.uow_factory = unit_of_work
-    app.state.settings = settings
     app.state.lookups_dir = settings.lookups_dir
     http.install(app)
     return OutreachService(settings=settings, engine=engine, relay=relay, consumer=consumer, app=app)

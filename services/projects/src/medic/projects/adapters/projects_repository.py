@@ -191,8 +191,8 @@ class ProjectRepository:
         self, visibility: Visibility, where: ProjectFilter, *, after: tuple[datetime, uuid.UUID] | None, limit: int
     ) -> Sequence[Project]:
         """Newest first; `after` is the (created_at, id) of the last project of the previous page."""
-        query = _visible(select(projects.c.id), visibility)
-        query = _filtered(query, where)
+        query = visible_projects(select(projects.c.id), visibility)
+        query = filtered_projects(query, where)
         if after is not None:
             created_at, project_id = after
             query = query.where(
@@ -210,11 +210,12 @@ class ProjectRepository:
         return found
 
     async def is_visible(self, project_id: uuid.UUID, visibility: Visibility) -> bool:
-        query = _visible(select(projects.c.id), visibility).where(projects.c.id == project_id)
+        query = visible_projects(select(projects.c.id), visibility).where(projects.c.id == project_id)
         return (await self._connection.execute(query)).first() is not None
 
 
-def _visible(query: Select[Any], visibility: Visibility) -> Select[Any]:
+def visible_projects(query: Select[Any], visibility: Visibility) -> Select[Any]:
+    """`query` over projects, narrowed to those `visibility` lets the caller see."""
     if visibility.everything:
         return query
     ways = []
@@ -252,7 +253,8 @@ def _visible(query: Select[Any], visibility: Visibility) -> Select[Any]:
     return query.where(or_(*ways)) if ways else query.where(false())
 
 
-def _filtered(query: Select[Any], where: ProjectFilter) -> Select[Any]:
+def filtered_projects(query: Select[Any], where: ProjectFilter) -> Select[Any]:
+    """`query` over projects, narrowed by the list filters (shared by the list, the report and the export)."""
     c = projects.c
     if where.cohort_id is not None:
         query = query.where(c.cohort_id == where.cohort_id)

@@ -17,7 +17,7 @@ from medic.projects.adapters.orm_projects import project_partners, projects
 from medic.projects.adapters.orm_setup import cohorts, group_supervisors, groups, practices, supervisors
 
 # The list's own filters and visibility, so an export holds exactly what GET /projects lists.
-from medic.projects.adapters.projects_repository import ProjectFilter, Visibility, _filtered, _visible
+from medic.projects.adapters.projects_repository import ProjectFilter, Visibility, filtered_projects, visible_projects
 from medic.projects.domain.lifecycle import State
 from medic.projects.domain.project import Audience, AuditCodes
 from medic.projects.domain.reports import PartnerRef, ProjectRecord
@@ -45,11 +45,12 @@ class ReportsRepository:
     async def cohort_projects(self, cohort_id: uuid.UUID, *, supervised_by: str | None = None) -> list[ProjectRecord]:
         """The cohort's projects; for a supervisor, those of the groups they supervise."""
         visibility = Visibility(everything=supervised_by is None, supervisor_user_id=supervised_by)
-        return await self._records(_visible(select(projects.c.id), visibility).where(projects.c.cohort_id == cohort_id))
+        in_cohort = visible_projects(select(projects.c.id), visibility).where(projects.c.cohort_id == cohort_id)
+        return await self._records(in_cohort)
 
     async def matching_projects(self, where: ProjectFilter) -> list[ProjectRecord]:
         """Every project GET /projects would list to a coordinator with these filters."""
-        return await self._records(_filtered(select(projects.c.id), where))
+        return await self._records(filtered_projects(select(projects.c.id), where))
 
     async def _records(self, selected: Select[Any]) -> list[ProjectRecord]:
         """The projects `selected` (a select of project ids) gives, by academic year and group name."""
