@@ -9,6 +9,7 @@ from typing import Any
 
 from medic.shared.auth import Role
 from services.outreach.tests.school_support import SCHOOL, Outreach
+from services.outreach.tests.watcch_support import enter, setup
 
 C, SV, ST, P, OPS = Role.COORDINATOR, Role.SUPERVISOR, Role.STUDENT, Role.PARTNER, Role.OPS
 
@@ -22,6 +23,30 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("PATCH", "/schools/{urn}"): frozenset({C}),
     ("PUT", "/schools/{urn}/contact"): frozenset({C}),
     ("POST", "/imports/schools"): frozenset({C}),
+    # WATCCH: coordinators only; the application form and the referee's link are public (listed, and checked
+    # below to answer without a token).
+    ("POST", "/watcch/applications"): frozenset({C, SV, ST, P, OPS}),
+    ("GET", "/watcch/referee/{token}"): frozenset({C, SV, ST, P, OPS}),
+    ("POST", "/watcch/referee/{token}"): frozenset({C, SV, ST, P, OPS}),
+    ("POST", "/watcch/cycles"): frozenset({C}),
+    ("GET", "/watcch/cycles"): frozenset({C}),
+    ("GET", "/watcch/cycles/{cycle_id}"): frozenset({C}),
+    ("POST", "/watcch/cycles/{cycle_id}/applications"): frozenset({C}),
+    ("PATCH", "/watcch/cycles/{cycle_id}"): frozenset({C}),
+    ("POST", "/watcch/cycles/{cycle_id}/close"): frozenset({C}),
+    ("POST", "/watcch/cycles/{cycle_id}/open"): frozenset({C}),
+    ("GET", "/watcch/cycles/{cycle_id}/waitlist"): frozenset({C}),
+    ("GET", "/watcch/applications"): frozenset({C}),
+    ("GET", "/watcch/applications/{application_id}"): frozenset({C}),
+    ("GET", "/watcch/applications/{application_id}/decision"): frozenset({C}),
+    ("POST", "/watcch/applications/{application_id}/actions/{action}"): frozenset({C}),
+    ("POST", "/watcch/applications/{application_id}/referee-link"): frozenset({C}),
+}
+# Public routes: no token needed (the token in a referee's path is the credential); never 401 or 403.
+PUBLIC = {
+    ("POST", "/watcch/applications"),
+    ("GET", "/watcch/referee/{token}"),
+    ("POST", "/watcch/referee/{token}"),
 }
 # Served by every service, to anyone: probes and documents.
 UNGUARDED = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/asyncapi.json")}
@@ -66,14 +91,17 @@ class Request:
     headers: dict[str, str] | None = None
 
 
-def _requests(outreach_app: Outreach, urn: str) -> dict[tuple[str, str], Request]:
-    """One request per route, aimed at the school `urn`."""
+def _requests(outreach_app: Outreach, urn: str, ids: dict[str, str] | None = None) -> dict[tuple[str, str], Request]:
+    """One request per route, aimed at the school `urn` and the objects `ids` names (path parameter -> value)."""
     document = outreach_app.service.app.openapi()
     components = document.get("components", {}).get("schemas", {})
     requests = {}
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            request = Request(method.upper(), re.sub(r"\{urn\}", urn, path))
+            target = re.sub(r"\{urn\}", urn, path)
+            for name, value in (ids or {}).items():
+                target = target.replace(f"{{{name}}}", value)
+            request = Request(method.upper(), target)
             content = operation.get("requestBody", {}).get("content", {})
             if "application/json" in content:
                 request.json = _example(content["application/json"]["schema"], components)
@@ -94,11 +122,21 @@ async def _send(outreach_app: Outreach, request: Request, headers: dict[str, str
     return response.status_code
 
 
+async def _watcch_objects(outreach_app: Outreach) -> dict[str, str]:
+    """An open cycle (the one the examples apply to; the generated bodies say Year 11, the first year group) and
+    an ineligible application in it (re-evaluable)."""
+    cycle = await setup(outreach_app, year_groups=["year_11", "year_12"])
+    application = await enter(outreach_app, cycle["id"], home_postcode="EC1A 1BB", indicators={})
+    return {"cycle_id": cycle["id"], "application_id": application["id"], "action": "reevaluate", "token": "x" * 43}
+
+
 async def test_every_route_admits_only_its_roles(outreach_app: Outreach) -> None:
     await outreach_app.register(**{**SCHOOL, "urn": "123456"})
-    requests = _requests(outreach_app, "123456")
+    requests = _requests(outreach_app, "123456", await _watcch_objects(outreach_app))
     wrong: list[str] = []
     for key, roles in ROUTES.items():
+        if key in PUBLIC:
+            continue
         if (status := await _send(outreach_app, requests[key], None)) != 401:
             wrong.append(f"{key} without a token: {status}, not 401")
         for role in (SV, ST, P, OPS):
@@ -107,7 +145,7 @@ async def test_every_route_admits_only_its_roles(outreach_app: Outreach) -> None
             if status not in expected:
                 wrong.append(f"{key} as {role.value}: {status}")
     # Coordinators last: their requests change things, and no one else's checks should see those changes.
-    for key in ROUTES:
+    for key in [k for k in ROUTES if k not in PUBLIC]:
         status = await _send(outreach_app, requests[key], outreach_app.coordinator)
         if status not in range(200, 300) and not (key == ("POST", "/schools") and status == 409):
             wrong.append(f"{key} as a coordinator: {status}")
@@ -123,4 +161,29 @@ async def test_an_unknown_school_is_404_to_everyone_who_may_call_the_route(outre
         for role in roles:
             if (status := await _send(outreach_app, requests[key], outreach_app.auth(role))) != 404:
                 wrong.append(f"{key} as {role.value}: {status}")
+    assert wrong == []
+
+
+async def test_public_routes_answer_without_a_token(outreach_app: Outreach) -> None:
+    requests = _requests(outreach_app, "123456", await _watcch_objects(outreach_app))
+    wrong = []
+    for key in PUBLIC:
+        for headers in (None, outreach_app.auth(P)):
+            if (status := await _send(outreach_app, requests[key], headers)) in (401, 403):
+                wrong.append(f"{key}: {status}")
+    assert wrong == []
+
+
+async def test_an_unknown_watcch_object_is_404(outreach_app: Outreach) -> None:
+    await _watcch_objects(outreach_app)
+    unknown = "00000000-0000-4000-8000-000000000000"
+    ids = {"cycle_id": unknown, "application_id": unknown, "action": "reevaluate", "token": "y" * 43}
+    requests = _requests(outreach_app, UNKNOWN_URN, ids)
+    wrong = []
+    for key in ROUTES:
+        if not any(f"{{{name}}}" in key[1] for name in ids):
+            continue
+        headers = None if key in PUBLIC else outreach_app.coordinator
+        if (status := await _send(outreach_app, requests[key], headers)) != 404:
+            wrong.append(f"{key}: {status}")
     assert wrong == []

@@ -14,6 +14,7 @@ from medic.outreach.adapters.uow import OutreachUnitOfWork
 from medic.outreach.entrypoints import http
 from medic.outreach.entrypoints.consumers import outreach_consumer
 from medic.outreach.service_layer.area_indicators import load_at_startup
+from medic.outreach.service_layer.watcch_timers import OfferExpiryScheduler
 from medic.outreach.settings import OutreachSettings
 from medic.shared.asyncapi import asyncapi_document
 from medic.shared.consumer_broker import ConsumerBroker
@@ -38,6 +39,7 @@ class OutreachService:
     relay: OutboxRelay
     consumer: ConsumerBroker
     app: FastAPI
+    offer_expiry: OfferExpiryScheduler
 
 
 @asynccontextmanager
@@ -53,9 +55,7 @@ async def with_startup_lookups(
         yield
 
 
-def build(settings: OutreachSettings | None = None, *, start_consumer: bool = True) -> OutreachService:
-    """`start_consumer=False` runs the app without the broker (tests read the outbox, or hand envelopes to the
-    consumer): every app started against the shared broker leaves its namespace's queues behind."""
+def build(settings: OutreachSettings | None = None) -> OutreachService:
     settings = settings or OutreachSettings()
     engine = create_engine(settings.database_url)
     relay = OutboxRelay(
@@ -76,6 +76,7 @@ def build(settings: OutreachSettings | None = None, *, start_consumer: bool = Tr
         return OutreachUnitOfWork(engine, outbox=orm.outbox, inbox=orm.inbox, relay=relay)
 
     consumer = ConsumerBroker(outreach_consumer(unit_of_work), settings)
+    offer_expiry = OfferExpiryScheduler(unit_of_work, interval_s=settings.watcch_offer_expiry_interval_s)
     app = create_app(
         title="Outreach service",
         description=DESCRIPTION,
@@ -86,7 +87,8 @@ def build(settings: OutreachSettings | None = None, *, start_consumer: bool = Tr
                 engine=engine,
                 migrations=MIGRATIONS,
                 relay=relay,
-                consumer=consumer if start_consumer else None,
+                consumer=consumer,
+                background=[offer_expiry],
             ),
             settings,
             unit_of_work,
@@ -95,6 +97,9 @@ def build(settings: OutreachSettings | None = None, *, start_consumer: bool = Tr
         readiness=readiness_checks(settings, engine),
     )
     app.state.uow_factory = unit_of_work
+    app.state.watcch_settings = settings
     app.state.lookups_dir = settings.lookups_dir
     http.install(app)
-    return OutreachService(settings=settings, engine=engine, relay=relay, consumer=consumer, app=app)
+    return OutreachService(
+        settings=settings, engine=engine, relay=relay, consumer=consumer, app=app, offer_expiry=offer_expiry
+    )

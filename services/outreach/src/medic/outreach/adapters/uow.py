@@ -3,8 +3,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from medic.outreach.adapters.activities_repository import ActivityRepository
 from medic.outreach.adapters.area_indicators_repository import AreaIndicatorRepository
 from medic.outreach.adapters.partners_repository import KnownPartnerRepository
-from medic.outreach.adapters.primary_repository import PrimaryRepository
 from medic.outreach.adapters.schools_repository import SchoolRepository
+from medic.outreach.adapters.watcch_repository import WatcchRepository
 from medic.shared.uow import UnitOfWork
 
 
@@ -12,12 +12,12 @@ class OutreachUnitOfWork(UnitOfWork):
     activities: ActivityRepository
     area_indicators: AreaIndicatorRepository
     partners: KnownPartnerRepository
-    primary: PrimaryRepository
     schools: SchoolRepository
+    watcch: WatcchRepository
 
     def _open_repositories(self, connection: AsyncConnection) -> None:
         self.activities = ActivityRepository(connection)
         self.area_indicators = AreaIndicatorRepository(connection)
         self.partners = KnownPartnerRepository(connection)
-        self.primary = PrimaryRepository(connection)
         self.schools = SchoolRepository(connection)
+        self.watcch = WatcchRepository(connection)

@@ -6,14 +6,14 @@ participant's personal details or free text about anyone: participants appear by
 
 from medic.shared.events import EventPayload
 
-from . import activities, indicators, primary, schools
+from . import activities, indicators, schools, watcch
 from .schools import SchoolPhase, SchoolRegisteredV1, SchoolUpdatedV1, SchoolV1
 
 PUBLISHED: tuple[type[EventPayload], ...] = (
     *schools.PUBLISHED,
-    *primary.PUBLISHED,
     *indicators.PUBLISHED,
     *activities.PUBLISHED,
+    *watcch.PUBLISHED,
 )
 
 __all__ = ["PUBLISHED", "SchoolPhase", "SchoolRegisteredV1", "SchoolUpdatedV1", "SchoolV1"]

@@ -2,14 +2,13 @@
 
 from fastapi import APIRouter, FastAPI
 
-from . import partners, primary, school_imports, school_partners, schools
+from . import partners, school_imports, schools, watcch
 
 router = APIRouter()
 router.include_router(partners.router)
 router.include_router(schools.router)
 router.include_router(school_imports.router)
-router.include_router(school_partners.router)
-router.include_router(primary.router)
+router.include_router(watcch.router)
 
 
 def install(app: FastAPI) -> None:
