@@ -41,9 +41,11 @@ def token(
     return {"Authorization": f"Bearer {issued}"}
 
 
-async def known_partner(app: Outreach, kind: PartnerKind = PartnerKind.SCHOOL) -> uuid.UUID:
+async def known_partner(
+    app: Outreach, kind: PartnerKind = PartnerKind.SCHOOL, partner_id: uuid.UUID | None = None
+) -> uuid.UUID:
     """A partner as projects' events would have told outreach of it."""
-    partner_id = uuid.uuid4()
+    partner_id = partner_id or uuid.uuid4()
     async with app.service.engine.begin() as connection:
         await connection.execute(
             known_partners.insert().values(
@@ -93,8 +95,9 @@ async def act(app: Outreach, session_id: str, action: str, reason: str | None = 
 
 async def delivered(app: Outreach, **fields: Any) -> dict[str, Any]:
     """A registered primary school, a term, and a session on it delivered by STUDENT to 28 pupils in 1 class."""
-    if (await app.client.get("/schools/100000", headers=app.coordinator)).status_code == 404:
-        await app.register()
+    urn = fields.get("urn", "100000")
+    if (await app.client.get(f"/schools/{urn}", headers=app.coordinator)).status_code == 404:
+        await app.register(urn=urn, laestab=f"201{urn[-4:]}")
     the_term = await term(app)
     session = await plan(app, the_term["id"], **fields)
     await act(app, session["id"], "review_plan")

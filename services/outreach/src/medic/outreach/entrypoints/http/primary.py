@@ -214,7 +214,7 @@ async def get_session(request: Request, session_id: SessionId, uow: UnitOfWork, 
 
 
 @router.post(
-    "/sessions/{session_id}/actions/{action}",
+    "/sessions/{session_id}/actions/{session_action}",
     summary="Review the plan, collect the feedback, close, or cancel (with a reason)",
     description="Publishes `outreach.session.plan_reviewed.v1`, `.feedback_collected.v1`, `.closed.v1` or "
     "`.cancelled.v1` (without the reason). A refusal is 409 with the state, why, and the actions allowed instead.",
@@ -223,12 +223,12 @@ async def get_session(request: Request, session_id: SessionId, uow: UnitOfWork, 
 async def take_action(
     request: Request,
     session_id: SessionId,
-    action: LifecycleAction,
+    session_action: LifecycleAction,
     body: ActionIn,
     uow: UnitOfWork,
     principal: Coordinator,
 ) -> SessionOut:
-    command = TakeAction(session_id, Action(action.value), body.reason)
+    command = TakeAction(session_id, Action(session_action.value), body.reason)
     with answering_errors():
         view = await handlers.take_action(_caller(principal, request), command, uow, today=_today(request))
     return SessionOut.of(view)

@@ -133,7 +133,7 @@ class SessionIn(BaseModel):
     urn: str = Field(
         pattern=r"^[0-9]{6}$",
         description="A registered school whose phase teaches primary pupils (primary, all-through, special)",
-        examples=["100000"],
+        examples=["100001"],
     )
     date: dt.date = Field(description="Within the term", examples=["2027-01-20"])
     starts_at: dt.time = Field(description="Local time at the school", examples=["09:30"])
