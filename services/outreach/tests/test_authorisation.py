@@ -41,6 +41,9 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/watcch/applications/{application_id}/decision"): frozenset({C}),
     ("POST", "/watcch/applications/{application_id}/actions/{action}"): frozenset({C}),
     ("POST", "/watcch/applications/{application_id}/referee-link"): frozenset({C}),
+    ("GET", "/area-lookups"): frozenset({C}),
+    ("POST", "/area-lookups"): frozenset({C}),
+    ("POST", "/area-lookups/postcode"): frozenset({C}),
 }
 # Public routes: no token needed (the token in a referee's path is the credential); never 401 or 403.
 PUBLIC = {

@@ -102,10 +102,15 @@ async def list_editions(uow: OutreachUnitOfWork) -> list[Edition]:
 def file_under(directory: Path, file: str, field: str = "file") -> Path:
     """`file` (relative to `directory`, or absolute) if it is a file inside `directory`; InvalidLookup otherwise."""
     root = directory.resolve()
-    path = (root / file).resolve()
-    if not path.is_relative_to(root) or path == root:
+    try:
+        path = (root / file).resolve()
+        inside = path.is_relative_to(root) and path != root
+        found = inside and path.is_file()
+    except (OSError, ValueError):  # a name the file system refuses (too long, a NUL)
+        inside = found = False
+    if not inside:
         raise InvalidLookup(field, "the file must be under the configured lookups directory")
-    if not path.is_file():
+    if not found:
         raise InvalidLookup(field, "no such file in the lookups directory")
     return path
 

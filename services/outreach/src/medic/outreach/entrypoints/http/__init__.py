@@ -2,13 +2,14 @@
 
 from fastapi import APIRouter, FastAPI
 
-from . import partners, school_imports, schools, watcch
+from . import area_indicators, partners, school_imports, schools, watcch
 
 router = APIRouter()
 router.include_router(partners.router)
 router.include_router(schools.router)
 router.include_router(school_imports.router)
 router.include_router(watcch.router)
+router.include_router(area_indicators.router)
 
 
 def install(app: FastAPI) -> None:
