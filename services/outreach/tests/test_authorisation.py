@@ -4,12 +4,14 @@ untested. Bodies are built from the OpenAPI examples, so a 403 or 404 is never h
 """
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from medic.shared.auth import Role
+from services.outreach.tests.activity_support import register, schedule
 from services.outreach.tests.school_support import SCHOOL, Outreach
-from services.outreach.tests.watcch_support import enter, setup
+from services.outreach.tests.watcch_support import act, enter, setup
 
 C, SV, ST, P, OPS = Role.COORDINATOR, Role.SUPERVISOR, Role.STUDENT, Role.PARTNER, Role.OPS
 
@@ -44,6 +46,21 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/area-lookups"): frozenset({C}),
     ("POST", "/area-lookups"): frozenset({C}),
     ("POST", "/area-lookups/postcode"): frozenset({C}),
+    # WATCCH activities: coordinators; students read the activities (not who registered). Listed in the order the
+    # coordinator's requests run: cancel the registration, register again, then record attendance.
+    ("POST", "/activities"): frozenset({C}),
+    ("GET", "/activities"): frozenset({C, ST}),
+    ("GET", "/activities/{activity_id}"): frozenset({C, ST}),
+    ("POST", "/activities/{activity_id}/registrations/{participant_id}/cancellation"): frozenset({C}),
+    ("POST", "/activities/{activity_id}/registrations"): frozenset({C}),
+    ("GET", "/activities/{activity_id}/registrations"): frozenset({C}),
+    ("PUT", "/activities/{activity_id}/attendance/{participant_id}"): frozenset({C}),
+    ("GET", "/participants/{participant_id}/activities"): frozenset({C}),
+}
+# Body fields naming an object, per route: field -> the key in `ids` (as for path parameters) whose value it takes.
+BODY_IDS: dict[tuple[str, str], dict[str, str]] = {
+    ("POST", "/activities"): {"cycle_id": "cycle_id"},
+    ("POST", "/activities/{activity_id}/registrations"): {"participant_id": "participant_id"},
 }
 # Public routes: no token needed (the token in a referee's path is the credential); never 401 or 403.
 PUBLIC = {
@@ -108,6 +125,9 @@ def _requests(outreach_app: Outreach, urn: str, ids: dict[str, str] | None = Non
             content = operation.get("requestBody", {}).get("content", {})
             if "application/json" in content:
                 request.json = _example(content["application/json"]["schema"], components)
+                for field, name in BODY_IDS.get((method.upper(), path), {}).items():
+                    if name in (ids or {}):
+                        request.json[field] = (ids or {})[name]
             elif "text/csv" in content:
                 request.content, request.headers = content["text/csv"]["example"], {"Content-Type": "text/csv"}
             requests[(method.upper(), path)] = request
@@ -135,7 +155,9 @@ async def _watcch_objects(outreach_app: Outreach) -> dict[str, str]:
 
 async def test_every_route_admits_only_its_roles(outreach_app: Outreach) -> None:
     await outreach_app.register(**{**SCHOOL, "urn": "123456"})
-    requests = _requests(outreach_app, "123456", await _watcch_objects(outreach_app))
+    ids = await _watcch_objects(outreach_app)
+    ids |= await _activity_objects(outreach_app, ids["cycle_id"])
+    requests = _requests(outreach_app, "123456", ids)
     wrong: list[str] = []
     for key, roles in ROUTES.items():
         if key in PUBLIC:
@@ -189,4 +211,45 @@ async def test_an_unknown_watcch_object_is_404(outreach_app: Outreach) -> None:
         headers = None if key in PUBLIC else outreach_app.coordinator
         if (status := await _send(outreach_app, requests[key], headers)) != 404:
             wrong.append(f"{key}: {status}")
+    assert wrong == []
+
+
+async def _activity_objects(outreach_app: Outreach, cycle_id: str) -> dict[str, str]:
+    """In the cycle `cycle_id`: an enrolled participant registered for an activity that has started."""
+    application = await enter(outreach_app, cycle_id)
+    for action in ("accept", "enrol"):
+        assert (await act(outreach_app, application["id"], action)).status_code == 200
+    activity = await schedule(outreach_app, cycle_id)
+    await register(outreach_app, activity["id"], application["participant_id"])
+    return {"activity_id": activity["id"], "participant_id": application["participant_id"]}
+
+
+async def test_an_unknown_or_another_activitys_object_is_404(outreach_app: Outreach) -> None:
+    """An unknown cycle, activity or participant; a participant registered for another activity, not this one."""
+    cycle = await setup(outreach_app, capacity=3)
+    known = await _activity_objects(outreach_app, cycle["id"])
+    other = await schedule(outreach_app, cycle["id"])
+    unknown = "00000000-0000-4000-8000-000000000000"
+    registering = ("POST", "/activities/{activity_id}/registrations")
+    cases: list[tuple[dict[str, str], Callable[[tuple[str, str]], bool]]] = [
+        ({"cycle_id": unknown}, lambda key: key == ("POST", "/activities")),
+        ({"activity_id": unknown, "participant_id": known["participant_id"]}, lambda key: "{activity_id}" in key[1]),
+        (
+            {"activity_id": known["activity_id"], "participant_id": unknown},
+            lambda key: "{participant_id}" in key[1] or key == registering,
+        ),
+        (
+            {"activity_id": other["id"], "participant_id": known["participant_id"]},
+            lambda key: "{activity_id}" in key[1] and "{participant_id}" in key[1],
+        ),
+    ]
+    wrong = []
+    for ids, applies in cases:
+        requests = _requests(outreach_app, UNKNOWN_URN, ids)
+        for key, roles in ROUTES.items():
+            if not applies(key):
+                continue
+            for role in roles:
+                if (status := await _send(outreach_app, requests[key], outreach_app.auth(role))) != 404:
+                    wrong.append(f"{key} {ids} as {role.value}: {status}")
     assert wrong == []

@@ -5,30 +5,21 @@ cancellations and promotions of one activity happen one after another, and the w
 promotes from includes every registration committed before it. Places are taken by a conditional update
 (`places_taken < capacity`) as well, so the count can never pass the capacity.
 
-Cycles, participants and applications belong to WATCCH (migration 0006): this module only reads them, through
-the three columns below, to refuse an unknown cycle or participant and a participant not enrolled in the cycle.
+Cycles, participants and applications belong to WATCCH (migration 0006): the service layer asks WATCCH's
+repository (`uow.watcch`) whether a cycle or participant exists and whether a participant is enrolled.
 """
 
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, String, Uuid, column, func, insert, select, table, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic.outreach.adapters.orm_activities import activities, activity_registrations
-from medic.outreach.domain.activities import Activity, Registration
+from medic.outreach.domain.activities import Activity, Registration, as_hours
 from medic.shared.contracts.outreach.activities import ActivityKind, Attendance, HostKind, RegistrationStatus
-
-# WATCCH's tables, read only.
-_cycles = table("watcch_cycles", column("id", Uuid))
-_participants = table("participants", column("participant_id", Uuid))
-_applications = table(
-    "watcch_applications", column("cycle_id", Uuid), column("participant_id", Uuid), column("state", String)
-)
-ENROLLED = "enrolled"
 
 REGISTRATION_ORDER = (activity_registrations.c.asked_at, activity_registrations.c.participant_id)
 
@@ -55,7 +46,7 @@ def _registration(row: Row[Any]) -> Registration:
         status=RegistrationStatus(row.status),
         asked_at=row.asked_at,
         attendance=Attendance(row.attendance) if row.attendance else None,
-        hours=None if row.attended_minutes is None else Decimal(row.attended_minutes) / 60,
+        hours=None if row.attended_minutes is None else as_hours(row.attended_minutes),
     )
 
 
@@ -181,20 +172,3 @@ class ActivityRepository:
             .order_by(activities.c.starts_at, activities.c.id)
         )
         return [(_activity(row), _registration(row)) for row in await self._connection.execute(query)]
-
-    async def cycle_exists(self, cycle_id: uuid.UUID) -> bool:
-        query = select(_cycles.c.id).where(_cycles.c.id == cycle_id)
-        return (await self._connection.execute(query)).first() is not None
-
-    async def participant_exists(self, participant_id: uuid.UUID) -> bool:
-        query = select(_participants.c.participant_id).where(_participants.c.participant_id == participant_id)
-        return (await self._connection.execute(query)).first() is not None
-
-    async def is_enrolled(self, participant_id: uuid.UUID, cycle_id: uuid.UUID) -> bool:
-        """The participant's application to the cycle is enrolled (not completed, withdrawn or any other state)."""
-        query = select(_applications.c.participant_id).where(
-            _applications.c.participant_id == participant_id,
-            _applications.c.cycle_id == cycle_id,
-            _applications.c.state == ENROLLED,
-        )
-        return (await self._connection.execute(query)).first() is not None

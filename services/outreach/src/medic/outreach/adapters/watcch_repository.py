@@ -404,6 +404,21 @@ class WatcchRepository:
         query = select(watcch_applications).where(watcch_applications.c.id.in_(list(ids)))
         return [_application(row) for row in await self._connection.execute(query)]
 
+    # --- read by other areas (activities, surveys) ---------------------------------------------------------------
+
+    async def participant_exists(self, participant_id: uuid.UUID) -> bool:
+        query = select(participants.c.participant_id).where(participants.c.participant_id == participant_id)
+        return (await self._connection.execute(query)).first() is not None
+
+    async def is_enrolled(self, participant_id: uuid.UUID, cycle_id: uuid.UUID) -> bool:
+        """The participant's application to the cycle is enrolled (not completed, withdrawn or any other state)."""
+        query = select(watcch_applications.c.id).where(
+            (watcch_applications.c.participant_id == participant_id)
+            & (watcch_applications.c.cycle_id == cycle_id)
+            & (watcch_applications.c.state == State.ENROLLED.value)
+        )
+        return (await self._connection.execute(query)).first() is not None
+
 
 def _link(row: Row[Any]) -> RefereeLink:
     return RefereeLink(

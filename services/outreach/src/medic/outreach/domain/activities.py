@@ -24,6 +24,11 @@ MAX_PLACE = 200
 MAX_CAPACITY = 500
 MAX_DURATION = timedelta(days=5)
 HOURS_STEP = Decimal("0.25")
+CENTS = Decimal("0.01")  # hours are shown with two decimals, however they were given
+
+
+def as_hours(minutes: int) -> Decimal:
+    return (Decimal(minutes) / 60).quantize(CENTS)
 
 
 class InvalidActivity(ValueError):
@@ -106,7 +111,7 @@ class Activity:
     def hours(self) -> Decimal:
         """The activity's length in hours, to the quarter hour below."""
         quarters = int((self.ends_at - self.starts_at) / timedelta(minutes=15))
-        return HOURS_STEP * quarters
+        return (HOURS_STEP * quarters).quantize(CENTS)
 
     @property
     def free_places(self) -> int:
@@ -130,11 +135,11 @@ def attended_hours(activity: Activity, attendance: Attendance, hours: Decimal | 
     if attendance is Attendance.ABSENT:
         if hours not in (None, Decimal(0)):
             raise InvalidActivity("hours", "an absent participant attended no hours")
-        return Decimal(0)
+        return Decimal(0).quantize(CENTS)
     if hours is None:
         if attendance is Attendance.PRESENT:
             return activity.hours
         raise InvalidActivity("hours", f"say how many hours a {attendance.value} participant attended")
     if hours < 0 or hours > activity.hours or hours % HOURS_STEP:
         raise InvalidActivity("hours", f"0 to {activity.hours} hours, in quarter hours")
-    return hours
+    return hours.quantize(CENTS)

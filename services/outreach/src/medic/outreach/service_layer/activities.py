@@ -92,7 +92,7 @@ async def schedule_activity(command: ScheduleActivity, uow: OutreachUnitOfWork) 
         capacity=command.capacity,
     )
     async with uow:
-        if not await uow.activities.cycle_exists(command.cycle_id):
+        if await uow.watcch.cycle(command.cycle_id) is None:
             raise ActivityNotFound(f"no WATCCH cycle {command.cycle_id}")
         await uow.activities.add(activity, now=datetime.now(UTC))
         payload = ActivityScheduledV1(
@@ -124,9 +124,9 @@ async def register(command: Register, uow: OutreachUnitOfWork) -> Registration:
         activity = await uow.activities.lock(command.activity_id)
         if activity is None:
             raise ActivityNotFound(f"no activity {command.activity_id}")
-        if not await uow.activities.participant_exists(command.participant_id):
+        if not await uow.watcch.participant_exists(command.participant_id):
             raise ActivityNotFound(f"no participant {command.participant_id}")
-        if not await uow.activities.is_enrolled(command.participant_id, activity.cycle_id):
+        if not await uow.watcch.is_enrolled(command.participant_id, activity.cycle_id):
             raise ActivityConflict("only participants enrolled in the activity's cycle can register")
         before = await uow.activities.registration(activity.id, command.participant_id)
         if before is not None and before.status is not RegistrationStatus.CANCELLED:
@@ -218,6 +218,6 @@ async def registrations(activity_id: uuid.UUID, uow: OutreachUnitOfWork) -> Sequ
 
 async def history(participant_id: uuid.UUID, uow: OutreachUnitOfWork) -> Sequence[tuple[Activity, Registration]]:
     async with uow:
-        if not await uow.activities.participant_exists(participant_id):
+        if not await uow.watcch.participant_exists(participant_id):
             raise ActivityNotFound(f"no participant {participant_id}")
         return await uow.activities.history(participant_id)

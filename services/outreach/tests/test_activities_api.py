@@ -1,0 +1,181 @@
+"""WATCCH activities on SQLite and PostgreSQL: places, the waitlist that moves by itself, attendance, history."""
+
+import asyncio
+import json
+from datetime import timedelta
+
+import pytest
+
+from medic.outreach.adapters.orm_activities import activities, activity_registrations
+from services.outreach.tests.activity_support import NOW, activity_body, cycle_with, register, schedule
+from services.outreach.tests.school_support import Outreach, running_outreach
+
+
+async def test_places_fill_then_the_waitlist_moves_by_itself_when_one_frees(outreach_app: Outreach) -> None:
+    app = outreach_app
+    cycle_id, (ada, ben, cai, dee) = await cycle_with(app, 4)
+    activity = await schedule(app, cycle_id, capacity=2)
+    assert (activity["places_taken"], activity["waitlisted"], activity["hours"]) == (0, 0, "5.50")
+
+    assert [(await register(app, activity["id"], p))["status"] for p in (ada, ben, cai, dee)] == [
+        "registered",
+        "registered",
+        "waitlisted",
+        "waitlisted",
+    ]
+    assert (await register(app, activity["id"], cai))["status"] == "waitlisted"  # asking again changes nothing
+    cancelled = await app.client.post(
+        f"/activities/{activity['id']}/registrations/{ada}/cancellation", headers=app.coordinator
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["registration"]["status"] == "cancelled"
+    assert cancelled.json()["promoted"]["participant_id"] == cai  # the head of the waitlist, first come
+
+    listing = (await app.client.get(f"/activities/{activity['id']}/registrations", headers=app.coordinator)).json()
+    assert [(r["participant_id"], r["status"]) for r in listing] == [
+        (ben, "registered"),
+        (cai, "registered"),
+        (dee, "waitlisted"),
+        (ada, "cancelled"),
+    ]
+    view = (await app.client.get(f"/activities/{activity['id']}", headers=app.coordinator)).json()
+    assert (view["places_taken"], view["waitlisted"]) == (2, 1)
+
+    events = [(t, json.loads(b)["data"]) for t, b in await app.outbox() if t.startswith("outreach.activity.")]
+    assert [t.rsplit(".", 2)[-2] for t, _ in events] == [
+        "scheduled",
+        "registration_confirmed",
+        "registration_confirmed",
+        "registration_waitlisted",
+        "registration_waitlisted",
+        "registration_cancelled",
+        "registration_confirmed",
+    ]
+    assert events[-1][1]["from_waitlist"] is True and events[-1][1]["participant_id"] == cai
+    assert (events[-1][1]["places_taken"], events[-1][1]["waitlisted"]) == (2, 1)
+    published = " ".join(json.dumps(data) for _, data in events)
+    assert "Personal statements" not in published and "Lecture theatre" not in published
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"kind": "work_experience", "host_kind": "gp_practice", "capacity": 3}, "capacity"),
+        ({"kind": "work_experience"}, "host_kind"),
+        ({"host_kind": "gp_practice"}, "host_kind"),
+        ({"ends_at": (NOW - timedelta(hours=2)).isoformat()}, "ends_at"),
+        ({"capacity": 0}, "capacity"),
+        ({"capacity": 501}, "capacity"),
+        ({"title": "  "}, "title"),
+        ({"kind": "party"}, "kind"),
+        ({"starts_at": "2027-02-06T10:00:00"}, "starts_at"),
+    ],
+)
+async def test_bad_activities_are_422_naming_the_field_and_change_nothing(
+    outreach_app: Outreach, fields: dict[str, object], field: str
+) -> None:
+    cycle_id, _ = await cycle_with(outreach_app, 0)
+    body = activity_body(cycle_id, **fields)
+    response = await outreach_app.client.post("/activities", json=body, headers=outreach_app.coordinator)
+    assert response.status_code == 422, response.text
+    assert field in response.json()["detail"][0]["loc"]
+    assert await outreach_app.count(activities) == 0
+
+
+async def test_a_placement_is_hosted_and_taken_in_pairs(outreach_app: Outreach) -> None:
+    cycle_id, _ = await cycle_with(outreach_app, 0)
+    placement = await schedule(
+        outreach_app, cycle_id, kind="work_experience", host_kind="hospital_department", capacity=4, place="A&E"
+    )
+    assert (placement["kind"], placement["host_kind"], placement["capacity"]) == (
+        "work_experience",
+        "hospital_department",
+        4,
+    )
+
+
+async def test_only_enrolled_participants_of_known_activities_register(outreach_app: Outreach) -> None:
+    app = outreach_app
+    cycle_id, (enrolled, offered, withdrawn) = await cycle_with(app, 1, other_states=("offered", "withdrawn"))
+    other_cycle, (elsewhere,) = await cycle_with(app, 1, year=1)
+    activity = await schedule(app, cycle_id)
+    url = f"/activities/{activity['id']}/registrations"
+    for participant in (offered, withdrawn, elsewhere):
+        response = await app.client.post(url, json={"participant_id": participant}, headers=app.coordinator)
+        assert response.status_code == 409 and "enrolled" in response.json()["detail"]
+    unknown = "00000000-0000-4000-8000-000000000000"
+    assert (await app.client.post(url, json={"participant_id": unknown}, headers=app.coordinator)).status_code == 404
+    missing = f"/activities/{unknown}/registrations"
+    assert (
+        await app.client.post(missing, json={"participant_id": enrolled}, headers=app.coordinator)
+    ).status_code == 404
+    body = activity_body(unknown)
+    assert (await app.client.post("/activities", json=body, headers=app.coordinator)).status_code == 404
+    assert await app.count(activity_registrations) == 0
+    assert other_cycle != cycle_id
+
+
+async def test_attendance_with_hours_and_the_participants_history(outreach_app: Outreach) -> None:
+    app = outreach_app
+    cycle_id, (ada, ben, cai) = await cycle_with(app, 3)
+    started = await schedule(app, cycle_id, capacity=2)
+    future = await schedule(
+        app,
+        cycle_id,
+        starts_at=(NOW + timedelta(days=3)).isoformat(),
+        ends_at=(NOW + timedelta(days=3, hours=2)).isoformat(),
+    )
+    for participant in (ada, ben, cai):
+        await register(app, started["id"], participant)
+    await register(app, future["id"], ada)
+
+    def put(activity: dict[str, object], participant: str, body: dict[str, object]):  # type: ignore[no-untyped-def]
+        return app.client.put(
+            f"/activities/{activity['id']}/attendance/{participant}", json=body, headers=app.coordinator
+        )
+
+    present = await put(started, ada, {"attendance": "present"})
+    assert present.status_code == 200, present.text
+    assert (present.json()["attendance"], present.json()["hours"]) == ("present", "5.50")
+    assert (await put(started, ben, {"attendance": "late"})).json()["detail"][0]["loc"] == ["body", "hours"]
+    assert (await put(started, ben, {"attendance": "late", "hours": 7})).status_code == 422  # longer than the day
+    assert (await put(started, ben, {"attendance": "absent", "hours": 2})).status_code == 422
+    assert (await put(started, ben, {"attendance": "late", "hours": 0.3})).status_code == 422  # quarter hours
+    assert (await put(started, ben, {"attendance": "late", "hours": 4.75})).status_code == 200
+    assert (await put(started, cai, {"attendance": "present"})).status_code == 409  # waitlisted
+    assert (await put(future, ada, {"attendance": "present"})).status_code == 409  # not started
+    refused = await app.client.post(
+        f"/activities/{started['id']}/registrations/{ada}/cancellation", headers=app.coordinator
+    )
+    assert refused.status_code == 409
+
+    history = (await app.client.get(f"/participants/{ada}/activities", headers=app.coordinator)).json()
+    assert [(a["activity_id"], a["status"], a["attendance"]) for a in history["activities"]] == [
+        (started["id"], "registered", "present"),
+        (future["id"], "registered", None),
+    ]
+    assert (history["attended"], history["hours"]) == (1, "5.50")
+    unknown = "00000000-0000-4000-8000-000000000000"
+    assert (await app.client.get(f"/participants/{unknown}/activities", headers=app.coordinator)).status_code == 404
+    types = [t for t, _ in await app.outbox()]
+    assert types.count("outreach.activity.attendance_recorded.v1") == 2
+
+
+async def test_concurrent_registrations_never_exceed_capacity_on_postgresql(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    async with running_outreach("postgresql", tmp_path) as app:
+        cycle_id, participants = await cycle_with(app, 12)
+        activity = await schedule(app, cycle_id, capacity=3)
+        url = f"/activities/{activity['id']}/registrations"
+
+        async def ask(participant: str) -> str:
+            response = await app.client.post(url, json={"participant_id": participant}, headers=app.coordinator)
+            assert response.status_code == 201, response.text
+            return str(response.json()["status"])
+
+        statuses = await asyncio.gather(*(ask(p) for p in participants))
+        assert statuses.count("registered") == 3 and statuses.count("waitlisted") == 9
+        firsts = [p for p, s in zip(participants, statuses, strict=True) if s == "registered"]
+        cancels = [app.client.post(f"{url}/{p}/cancellation", headers=app.coordinator) for p in firsts]
+        assert all(r.status_code == 200 for r in await asyncio.gather(*cancels))
+        view = (await app.client.get(f"/activities/{activity['id']}", headers=app.coordinator)).json()
+        assert (view["places_taken"], view["waitlisted"]) == (3, 6)
