@@ -68,3 +68,42 @@ PROBE_EVENT = ProbeHappenedV1.event_type
 def any_organisation(roles: Collection[Role]) -> uuid.UUID | None:
     """A partner user's token names its organisation; a test that cares only about the role takes any."""
     return uuid.uuid4() if Role.PARTNER in roles else None
+
+
+def example_value(schema: dict[str, Any], components: dict[str, Any], *, free_text: str | None = None) -> Any:
+    """A value for an OpenAPI `schema` from the examples it gives (every request body field has one).
+
+    With `free_text`, every plain string (no enum, format or pattern) is that text instead: the way to send a
+    sentinel through every field a person could type anything into.
+    """
+    if "$ref" in schema:
+        return example_value(components[schema["$ref"].rsplit("/", 1)[-1]], components, free_text=free_text)
+    if free_text is not None and _is_free_text(schema):
+        return free_text
+    if "examples" in schema:
+        return schema["examples"][0]
+    if "default" in schema:
+        return schema["default"]
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            chosen = next(s for s in schema[key] if s.get("type") != "null")
+            return example_value(chosen, components, free_text=free_text)
+    if schema.get("type") == "object" or "properties" in schema:
+        required = set(schema.get("required", []))
+        return {
+            name: example_value(sub, components, free_text=free_text)
+            for name, sub in schema.get("properties", {}).items()
+            if name in required or "examples" in sub
+        }
+    if "enum" in schema:
+        return schema["enum"][0]
+    return {"string": "x", "integer": 1, "number": 1, "boolean": False}.get(schema.get("type", "string"))
+
+
+def _is_free_text(schema: dict[str, Any]) -> bool:
+    variants = [s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
+    return (
+        len(variants) == 1
+        and variants[0].get("type") == "string"
+        and not ({"enum", "format", "pattern", "const", "$ref"} & set(variants[0]))
+    )

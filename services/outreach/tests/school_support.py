@@ -91,16 +91,16 @@ class Outreach:
 
 
 @asynccontextmanager
-async def running_outreach(backend: str, tmp_path: Path) -> AsyncIterator[Outreach]:
+async def running_outreach(
+    backend: str, tmp_path: Path, *, broker: tuple[str, str] | None = None
+) -> AsyncIterator[Outreach]:
+    """The app on a fresh database. Without `broker` (URL, namespace) its events stay in the outbox, which is
+    what most tests read; with it, the relay publishes them. It never consumes: each app consuming on the shared
+    broker would leave its namespace's quorum queues behind, and a few hundred of them use up the node's file
+    handles until it accepts no connection."""
+    rabbitmq_url, namespace = broker or ("amqp://guest:guest@127.0.0.1:1/", f"t-{uuid.uuid4().hex[:8]}")
     async with database_url(backend, tmp_path) as url:
-        settings = OutreachSettings(
-            OUTREACH_DATABASE_URL=url,
-            BROKER_NAMESPACE=f"t-{uuid.uuid4().hex[:8]}",
-            # No broker: events stay in the outbox, which is what these tests read. Each app started against the
-            # shared broker would leave its namespace's quorum queues behind, and a few hundred of them use up
-            # the node's file handles until it accepts no connection.
-            RABBITMQ_URL="amqp://guest:guest@127.0.0.1:1/",
-        )
+        settings = OutreachSettings(OUTREACH_DATABASE_URL=url, BROKER_NAMESPACE=namespace, RABBITMQ_URL=rabbitmq_url)
         service = build(settings, start_consumer=False)
         async with LifespanManager(service.app):
             transport = httpx.ASGITransport(app=service.app)
