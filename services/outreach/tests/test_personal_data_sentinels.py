@@ -21,6 +21,7 @@ from aio_pika.abc import AbstractIncomingMessage
 from sqlalchemy import func, select
 
 from medic.outreach.adapters import orm
+from medic.shared.auth import Role
 from medic.shared.outbox import OutboxState
 from medic.shared.topology import Topology, declare_event_exchanges, delete_namespace
 from services.outreach.tests import primary_support as primary
@@ -78,7 +79,7 @@ async def _walk_every_area(app: Outreach) -> dict[str, str]:
     assert (await app.client.post(f"{sessions}/delivery", json=delivery, headers=coordinator)).is_success
     feedback = {"form_version": 1, "scores": primary.TEACHER_SCORES, "comments": TYPED["comments"]}
     assert (await app.client.put(f"{sessions}/teacher-feedback", json=feedback, headers=coordinator)).is_success
-    student = primary.token(app, primary.Role.STUDENT, primary.STUDENT)
+    student = primary.token(app, Role.STUDENT, primary.STUDENT)
     reflection = {"text": TYPED["reflection"]}
     assert (await app.client.put(f"{sessions}/reflection", json=reflection, headers=student)).is_success
     cancelled = await primary.plan(app, term["id"])
