@@ -56,6 +56,9 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/activities/{activity_id}/registrations"): frozenset({C}),
     ("PUT", "/activities/{activity_id}/attendance/{participant_id}"): frozenset({C}),
     ("GET", "/participants/{participant_id}/activities"): frozenset({C}),
+    # WATCCH progression outcomes: coordinators only; an unknown participant is 404 (the activities cases below).
+    ("POST", "/participants/{participant_id}/outcomes"): frozenset({C}),
+    ("GET", "/participants/{participant_id}/outcomes"): frozenset({C}),
 }
 # Body fields naming an object, per route: field -> the key in `ids` (as for path parameters) whose value it takes.
 BODY_IDS: dict[tuple[str, str], dict[str, str]] = {

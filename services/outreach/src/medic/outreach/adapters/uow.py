@@ -2,6 +2,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic.outreach.adapters.activities_repository import ActivityRepository
 from medic.outreach.adapters.area_indicators_repository import AreaIndicatorRepository
+from medic.outreach.adapters.outcomes_repository import OutcomeRepository
 from medic.outreach.adapters.partners_repository import KnownPartnerRepository
 from medic.outreach.adapters.schools_repository import SchoolRepository
 from medic.outreach.adapters.watcch_repository import WatcchRepository
@@ -11,6 +12,7 @@ from medic.shared.uow import UnitOfWork
 class OutreachUnitOfWork(UnitOfWork):
     activities: ActivityRepository
     area_indicators: AreaIndicatorRepository
+    outcomes: OutcomeRepository
     partners: KnownPartnerRepository
     schools: SchoolRepository
     watcch: WatcchRepository
@@ -18,6 +20,7 @@ class OutreachUnitOfWork(UnitOfWork):
     def _open_repositories(self, connection: AsyncConnection) -> None:
         self.activities = ActivityRepository(connection)
         self.area_indicators = AreaIndicatorRepository(connection)
+        self.outcomes = OutcomeRepository(connection)
         self.partners = KnownPartnerRepository(connection)
         self.schools = SchoolRepository(connection)
         self.watcch = WatcchRepository(connection)

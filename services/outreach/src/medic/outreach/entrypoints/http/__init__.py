@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, FastAPI
 
-from . import activities, area_indicators, partners, school_imports, schools, watcch
+from . import activities, area_indicators, outcomes, partners, school_imports, schools, watcch
 
 router = APIRouter()
 router.include_router(partners.router)
@@ -11,6 +11,7 @@ router.include_router(school_imports.router)
 router.include_router(watcch.router)
 router.include_router(area_indicators.router)
 router.include_router(activities.router)
+router.include_router(outcomes.router)
 
 
 def install(app: FastAPI) -> None:
