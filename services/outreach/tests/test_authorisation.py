@@ -4,12 +4,16 @@ untested. Bodies are built from the OpenAPI examples, so a 403 or 404 is never h
 """
 
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
+from medic.outreach.adapters.orm_primary import primary_terms
 from medic.shared.auth import Role
 from services.outreach.tests.activity_support import register, schedule
+from services.outreach.tests.primary_support import STUDENT, delivered, known_partner, token
 from services.outreach.tests.school_support import SCHOOL, Outreach
 from services.outreach.tests.watcch_support import act, enter, setup
 
@@ -25,6 +29,31 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("PATCH", "/schools/{urn}"): frozenset({C}),
     ("PUT", "/schools/{urn}/contact"): frozenset({C}),
     ("POST", "/imports/schools"): frozenset({C}),
+    ("PUT", "/schools/{urn}/partner"): frozenset({C}),
+    ("DELETE", "/schools/{urn}/partner"): frozenset({C}),
+    # The primary programme: students read terms, topics and forms and act on the sessions they deliver; partners
+    # read their schools' sessions only. Object-level: another's session is 404 (test_primary_api.py).
+    ("POST", "/primary/terms"): frozenset({C}),
+    ("GET", "/primary/terms"): frozenset({C, ST}),
+    ("GET", "/primary/terms/{term_id}"): frozenset({C, ST}),
+    ("GET", "/primary/terms/{term_id}/summary"): frozenset({C}),
+    ("GET", "/primary/topics"): frozenset({C, ST}),
+    ("POST", "/primary/topics"): frozenset({C}),
+    ("POST", "/primary/topics/{topic_id}/retire"): frozenset({C}),
+    ("GET", "/primary/forms/{kind}"): frozenset({C, ST}),
+    ("POST", "/primary/forms/{kind}"): frozenset({C}),
+    ("POST", "/primary/sessions"): frozenset({C}),
+    ("GET", "/primary/sessions"): frozenset({C, ST, P}),
+    ("GET", "/primary/sessions/{session_id}"): frozenset({C, ST, P}),
+    ("POST", "/primary/sessions/{session_id}/actions/{session_action}"): frozenset({C}),
+    ("POST", "/primary/sessions/{session_id}/delivery"): frozenset({C, ST}),
+    ("PUT", "/primary/sessions/{session_id}/teacher-feedback"): frozenset({C}),
+    ("PUT", "/primary/sessions/{session_id}/pupil-feedback"): frozenset({C, ST}),
+    ("PUT", "/primary/sessions/{session_id}/reflection"): frozenset({ST}),
+    ("GET", "/primary/sessions/{session_id}/reflections"): frozenset({C, ST}),
+    ("GET", "/area-lookups"): frozenset({C}),
+    ("POST", "/area-lookups"): frozenset({C}),
+    ("POST", "/area-lookups/postcode"): frozenset({C}),
     # WATCCH: coordinators only; the application form and the referee's link are public (listed, and checked
     # below to answer without a token).
     ("POST", "/watcch/applications"): frozenset({C, SV, ST, P, OPS}),
@@ -43,9 +72,6 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/watcch/applications/{application_id}/decision"): frozenset({C}),
     ("POST", "/watcch/applications/{application_id}/actions/{action}"): frozenset({C}),
     ("POST", "/watcch/applications/{application_id}/referee-link"): frozenset({C}),
-    ("GET", "/area-lookups"): frozenset({C}),
-    ("POST", "/area-lookups"): frozenset({C}),
-    ("POST", "/area-lookups/postcode"): frozenset({C}),
     # WATCCH activities: coordinators; students read the activities (not who registered). Listed in the order the
     # coordinator's requests run: cancel the registration, register again, then record attendance.
     ("POST", "/activities"): frozenset({C}),
@@ -74,6 +100,14 @@ PUBLIC = {
 # Served by every service, to anyone: probes and documents.
 UNGUARDED = {("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/asyncapi.json")}
 UNKNOWN_URN = "999999"
+# Routes whose object's state decides: a 409 there means the caller was admitted (role and object) and the
+# state refused, e.g. a second delivery of the one delivered session.
+STATEFUL = {
+    ("POST", "/primary/sessions/{session_id}/actions/{session_action}"),
+    ("POST", "/primary/sessions/{session_id}/delivery"),
+    ("POST", "/primary/topics"),
+}
+PARTNER_ORGANISATION: dict[str, Any] = {}
 
 
 async def test_every_route_is_in_the_table(outreach_app: Outreach) -> None:
@@ -158,7 +192,7 @@ async def _watcch_objects(outreach_app: Outreach) -> dict[str, str]:
 
 async def test_every_route_admits_only_its_roles(outreach_app: Outreach) -> None:
     await outreach_app.register(**{**SCHOOL, "urn": "123456"})
-    ids = await _watcch_objects(outreach_app)
+    ids = {**await _watcch_objects(outreach_app), **await _primary_objects(outreach_app)}
     ids |= await _activity_objects(outreach_app, ids["cycle_id"])
     requests = _requests(outreach_app, "123456", ids)
     wrong: list[str] = []
@@ -168,14 +202,19 @@ async def test_every_route_admits_only_its_roles(outreach_app: Outreach) -> None
         if (status := await _send(outreach_app, requests[key], None)) != 401:
             wrong.append(f"{key} without a token: {status}, not 401")
         for role in (SV, ST, P, OPS):
-            status = await _send(outreach_app, requests[key], outreach_app.auth(role))
-            expected = set(range(200, 300)) if role in roles else {403}
+            status = await _send(outreach_app, requests[key], _auth(outreach_app, role))
+            admitted = set(range(200, 300)) | ({409} if key in STATEFUL else set())
+            expected = admitted if role in roles else {403}
             if status not in expected:
                 wrong.append(f"{key} as {role.value}: {status}")
     # Coordinators last: their requests change things, and no one else's checks should see those changes.
     for key in [k for k in ROUTES if k not in PUBLIC]:
         status = await _send(outreach_app, requests[key], outreach_app.coordinator)
-        if status not in range(200, 300) and not (key == ("POST", "/schools") and status == 409):
+        if C not in ROUTES[key]:  # a student's own reflection
+            if status != 403:
+                wrong.append(f"{key} as a coordinator: {status}, not 403")
+            continue
+        if status not in range(200, 300) and not ((key == ("POST", "/schools") or key in STATEFUL) and status == 409):
             wrong.append(f"{key} as a coordinator: {status}")
     assert wrong == []
 
@@ -214,6 +253,58 @@ async def test_an_unknown_watcch_object_is_404(outreach_app: Outreach) -> None:
         headers = None if key in PUBLIC else outreach_app.coordinator
         if (status := await _send(outreach_app, requests[key], headers)) != 404:
             wrong.append(f"{key}: {status}")
+    assert wrong == []
+
+
+EXAMPLE_TERM = "4a0c4b9e-3f7d-4c55-9a3e-2f1d8c7b6a50"  # the term the session example plans in
+EXAMPLE_PARTNER = "0b6f2f5e-7a59-4f57-a1a9-5d6c2f0e9b11"  # the partner the link example names
+
+
+def _auth(outreach_app: Outreach, role: Role) -> dict[str, str]:
+    """Students as the student delivering the primary session, partners as the organisation linked to its school."""
+    if role is ST:
+        return token(outreach_app, role, STUDENT)
+    if role is P:
+        return token(outreach_app, role, organisation=uuid.UUID(EXAMPLE_PARTNER))
+    return outreach_app.auth(role)
+
+
+async def _primary_objects(outreach_app: Outreach) -> dict[str, str]:
+    """A session delivered by STUDENT at school 100001 (the session example's), linked to the example partner;
+    the example's term."""
+    session = await delivered(outreach_app, urn="100001")
+    partner = await known_partner(outreach_app, partner_id=uuid.UUID(EXAMPLE_PARTNER))
+    await outreach_app.client.put(
+        "/schools/100001/partner", json={"partner_id": str(partner)}, headers=outreach_app.coordinator
+    )
+    async with outreach_app.service.engine.begin() as connection:
+        await connection.execute(
+            primary_terms.insert().values(
+                id=uuid.UUID(EXAMPLE_TERM), name="Example", academic_year="2026/27", starts_on=date(2027, 1, 4),
+                ends_on=date(2027, 3, 26), created_at=datetime.now(UTC),
+            )
+        )  # fmt: skip
+    return {
+        "session_id": session["id"],
+        "term_id": session["term_id"],
+        "topic_id": "first_aid",
+        "kind": "teacher",
+        "session_action": "review_plan",
+    }
+
+
+async def test_an_unknown_primary_object_is_404_to_everyone_who_may_call_the_route(outreach_app: Outreach) -> None:
+    await _primary_objects(outreach_app)
+    unknown = "00000000-0000-4000-8000-000000000000"
+    ids = {"session_id": unknown, "term_id": unknown, "topic_id": "no_such_topic", "session_action": "close"}
+    requests = _requests(outreach_app, UNKNOWN_URN, ids)
+    wrong = []
+    for key, roles in ROUTES.items():
+        if not any(f"{{{name}}}" in key[1] for name in ids):
+            continue
+        for role in roles:
+            if (status := await _send(outreach_app, requests[key], _auth(outreach_app, role))) != 404:
+                wrong.append(f"{key} as {role.value}: {status}")
     assert wrong == []
 
 

@@ -55,7 +55,9 @@ async def with_startup_lookups(
         yield
 
 
-def build(settings: OutreachSettings | None = None) -> OutreachService:
+def build(settings: OutreachSettings | None = None, *, start_consumer: bool = True) -> OutreachService:
+    """`start_consumer=False` runs the app without the broker (tests read the outbox, or hand envelopes to the
+    consumer): every app started against the shared broker leaves its namespace's queues behind."""
     settings = settings or OutreachSettings()
     engine = create_engine(settings.database_url)
     relay = OutboxRelay(
@@ -87,7 +89,7 @@ def build(settings: OutreachSettings | None = None) -> OutreachService:
                 engine=engine,
                 migrations=MIGRATIONS,
                 relay=relay,
-                consumer=consumer,
+                consumer=consumer if start_consumer else None,
                 background=[offer_expiry],
             ),
             settings,
@@ -99,6 +101,7 @@ def build(settings: OutreachSettings | None = None) -> OutreachService:
     app.state.uow_factory = unit_of_work
     app.state.watcch_settings = settings
     app.state.lookups_dir = settings.lookups_dir
+    app.state.settings = settings
     http.install(app)
     return OutreachService(
         settings=settings, engine=engine, relay=relay, consumer=consumer, app=app, offer_expiry=offer_expiry

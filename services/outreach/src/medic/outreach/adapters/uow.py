@@ -4,6 +4,7 @@ from medic.outreach.adapters.activities_repository import ActivityRepository
 from medic.outreach.adapters.area_indicators_repository import AreaIndicatorRepository
 from medic.outreach.adapters.outcomes_repository import OutcomeRepository
 from medic.outreach.adapters.partners_repository import KnownPartnerRepository
+from medic.outreach.adapters.primary_repository import PrimaryRepository
 from medic.outreach.adapters.schools_repository import SchoolRepository
 from medic.outreach.adapters.watcch_repository import WatcchRepository
 from medic.shared.uow import UnitOfWork
@@ -14,6 +15,7 @@ class OutreachUnitOfWork(UnitOfWork):
     area_indicators: AreaIndicatorRepository
     outcomes: OutcomeRepository
     partners: KnownPartnerRepository
+    primary: PrimaryRepository
     schools: SchoolRepository
     watcch: WatcchRepository
 
@@ -22,5 +24,6 @@ class OutreachUnitOfWork(UnitOfWork):
         self.area_indicators = AreaIndicatorRepository(connection)
         self.outcomes = OutcomeRepository(connection)
         self.partners = KnownPartnerRepository(connection)
+        self.primary = PrimaryRepository(connection)
         self.schools = SchoolRepository(connection)
         self.watcch = WatcchRepository(connection)

@@ -6,11 +6,12 @@ participant's personal details or free text about anyone: participants appear by
 
 from medic.shared.events import EventPayload
 
-from . import activities, indicators, outcomes, schools, watcch
+from . import activities, indicators, outcomes, primary, schools, watcch
 from .schools import SchoolPhase, SchoolRegisteredV1, SchoolUpdatedV1, SchoolV1
 
 PUBLISHED: tuple[type[EventPayload], ...] = (
     *schools.PUBLISHED,
+    *primary.PUBLISHED,
     *indicators.PUBLISHED,
     *activities.PUBLISHED,
     *watcch.PUBLISHED,

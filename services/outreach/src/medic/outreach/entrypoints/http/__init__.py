@@ -2,14 +2,16 @@
 
 from fastapi import APIRouter, FastAPI
 
-from . import activities, area_indicators, outcomes, partners, school_imports, schools, watcch
+from . import activities, area_indicators, outcomes, partners, primary, school_imports, school_partners, schools, watcch
 
 router = APIRouter()
 router.include_router(partners.router)
 router.include_router(schools.router)
 router.include_router(school_imports.router)
-router.include_router(watcch.router)
+router.include_router(school_partners.router)
+router.include_router(primary.router)
 router.include_router(area_indicators.router)
+router.include_router(watcch.router)
 router.include_router(activities.router)
 router.include_router(outcomes.router)
 
