@@ -11,10 +11,12 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from medic.outreach.adapters.orm_primary import primary_terms
+from medic.outreach.entrypoints.http.survey_models import EXAMPLE_ITEMS
 from medic.shared.auth import Role
 from services.outreach.tests.activity_support import register, schedule
 from services.outreach.tests.primary_support import STUDENT, delivered, known_partner, token
 from services.outreach.tests.school_support import SCHOOL, Outreach
+from services.outreach.tests.survey_support import questionnaire
 from services.outreach.tests.watcch_support import act, enter, setup
 
 C, SV, ST, P, OPS = Role.COORDINATOR, Role.SUPERVISOR, Role.STUDENT, Role.PARTNER, Role.OPS
@@ -85,11 +87,22 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     # WATCCH progression outcomes: coordinators only; an unknown participant is 404 (the activities cases below).
     ("POST", "/participants/{participant_id}/outcomes"): frozenset({C}),
     ("GET", "/participants/{participant_id}/outcomes"): frozenset({C}),
+    # Surveys: coordinators only.
+    ("POST", "/surveys/questionnaires"): frozenset({C}),
+    ("GET", "/surveys/questionnaires"): frozenset({C}),
+    ("GET", "/surveys/questionnaires/{questionnaire_id}"): frozenset({C}),
+    ("POST", "/surveys/questionnaires/{questionnaire_id}/versions"): frozenset({C}),
+    ("GET", "/surveys/questionnaires/{questionnaire_id}/versions/{version}"): frozenset({C}),
+    ("PUT", "/surveys/questionnaires/{questionnaire_id}/versions/{version}"): frozenset({C}),
+    ("POST", "/surveys/responses"): frozenset({C}),
+    ("GET", "/participants/{participant_id}/survey-responses"): frozenset({C}),
+    ("GET", "/surveys/questionnaires/{questionnaire_id}/cycles/{cycle_id}/change"): frozenset({C}),
 }
 # Body fields naming an object, per route: field -> the key in `ids` (as for path parameters) whose value it takes.
 BODY_IDS: dict[tuple[str, str], dict[str, str]] = {
     ("POST", "/activities"): {"cycle_id": "cycle_id"},
     ("POST", "/activities/{activity_id}/registrations"): {"participant_id": "participant_id"},
+    ("POST", "/surveys/responses"): {q: q for q in ("questionnaire_id", "participant_id", "cycle_id")},
 }
 # Public routes: no token needed (the token in a referee's path is the credential); never 401 or 403.
 PUBLIC = {
@@ -194,6 +207,7 @@ async def test_every_route_admits_only_its_roles(outreach_app: Outreach) -> None
     await outreach_app.register(**{**SCHOOL, "urn": "123456"})
     ids = {**await _watcch_objects(outreach_app), **await _primary_objects(outreach_app)}
     ids |= await _activity_objects(outreach_app, ids["cycle_id"])
+    ids |= await _survey_objects(outreach_app)
     requests = _requests(outreach_app, "123456", ids)
     wrong: list[str] = []
     for key, roles in ROUTES.items():
@@ -245,6 +259,7 @@ async def test_an_unknown_watcch_object_is_404(outreach_app: Outreach) -> None:
     await _watcch_objects(outreach_app)
     unknown = "00000000-0000-4000-8000-000000000000"
     ids = {"cycle_id": unknown, "application_id": unknown, "action": "reevaluate", "token": "y" * 43}
+    ids |= {"questionnaire_id": unknown, "version": "1"}  # the surveys: a change per cycle names a questionnaire
     requests = _requests(outreach_app, UNKNOWN_URN, ids)
     wrong = []
     for key in ROUTES:
@@ -346,4 +361,39 @@ async def test_an_unknown_or_another_activitys_object_is_404(outreach_app: Outre
             for role in roles:
                 if (status := await _send(outreach_app, requests[key], outreach_app.auth(role))) != 404:
                     wrong.append(f"{key} {ids} as {role.value}: {status}")
+    assert wrong == []
+
+
+async def _survey_objects(outreach_app: Outreach) -> dict[str, str]:
+    """A questionnaire with the examples' items in versions 1 and 2 (2 is unanswered: correctable)."""
+    q = await questionnaire(outreach_app, EXAMPLE_ITEMS)
+    url = f"/surveys/questionnaires/{q['id']}/versions"
+    response = await outreach_app.client.post(url, json={"items": EXAMPLE_ITEMS}, headers=outreach_app.coordinator)
+    assert response.status_code == 201, response.text
+    return {"questionnaire_id": q["id"], "version": "2"}
+
+
+async def test_an_unknown_survey_object_is_404(outreach_app: Outreach) -> None:
+    """An unknown questionnaire, version or cycle (an unknown participant: the activities cases above)."""
+    cycle = await setup(outreach_app)
+    known = {**await _activity_objects(outreach_app, cycle["id"]), **await _survey_objects(outreach_app)}
+    unknown = "00000000-0000-4000-8000-000000000000"
+    responding = ("POST", "/surveys/responses")
+    cases: list[tuple[dict[str, str], Callable[[tuple[str, str]], bool]]] = [
+        ({"questionnaire_id": unknown}, lambda key: "{questionnaire_id}" in key[1] or key == responding),
+        ({"version": "99"}, lambda key: "{version}" in key[1]),
+        ({"cycle_id": unknown}, lambda key: key[1].startswith("/surveys/") and "{cycle_id}" in key[1]),
+        ({"cycle_id": unknown}, lambda key: key == responding),
+        ({"participant_id": unknown}, lambda key: key == responding),
+    ]
+    wrong = []
+    for changed, applies in cases:
+        ids = {**known, "cycle_id": cycle["id"], **changed}
+        requests = _requests(outreach_app, UNKNOWN_URN, ids)
+        for key, roles in ROUTES.items():
+            if not applies(key):
+                continue
+            for role in roles:
+                if (status := await _send(outreach_app, requests[key], outreach_app.auth(role))) != 404:
+                    wrong.append(f"{key} {changed} as {role.value}: {status}")
     assert wrong == []

@@ -6,6 +6,7 @@ from medic.outreach.adapters.outcomes_repository import OutcomeRepository
 from medic.outreach.adapters.partners_repository import KnownPartnerRepository
 from medic.outreach.adapters.primary_repository import PrimaryRepository
 from medic.outreach.adapters.schools_repository import SchoolRepository
+from medic.outreach.adapters.surveys_repository import SurveyRepository
 from medic.outreach.adapters.watcch_repository import WatcchRepository
 from medic.shared.uow import UnitOfWork
 
@@ -17,6 +18,7 @@ class OutreachUnitOfWork(UnitOfWork):
     partners: KnownPartnerRepository
     primary: PrimaryRepository
     schools: SchoolRepository
+    surveys: SurveyRepository
     watcch: WatcchRepository
 
     def _open_repositories(self, connection: AsyncConnection) -> None:
@@ -26,4 +28,5 @@ class OutreachUnitOfWork(UnitOfWork):
         self.partners = KnownPartnerRepository(connection)
         self.primary = PrimaryRepository(connection)
         self.schools = SchoolRepository(connection)
+        self.surveys = SurveyRepository(connection)
         self.watcch = WatcchRepository(connection)

@@ -419,6 +419,14 @@ class WatcchRepository:
         )
         return (await self._connection.execute(query)).first() is not None
 
+    async def application_state(self, participant_id: uuid.UUID, cycle_id: uuid.UUID) -> State | None:
+        """The state of the participant's application to the cycle, if they applied to it."""
+        query = select(watcch_applications.c.state).where(
+            (watcch_applications.c.participant_id == participant_id) & (watcch_applications.c.cycle_id == cycle_id)
+        )
+        found = (await self._connection.execute(query)).scalar_one_or_none()
+        return None if found is None else State(found)
+
 
 def _link(row: Row[Any]) -> RefereeLink:
     return RefereeLink(

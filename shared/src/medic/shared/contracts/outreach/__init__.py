@@ -6,7 +6,7 @@ participant's personal details or free text about anyone: participants appear by
 
 from medic.shared.events import EventPayload
 
-from . import activities, indicators, outcomes, primary, schools, watcch
+from . import activities, indicators, outcomes, primary, schools, surveys, watcch
 from .schools import SchoolPhase, SchoolRegisteredV1, SchoolUpdatedV1, SchoolV1
 
 PUBLISHED: tuple[type[EventPayload], ...] = (
@@ -14,6 +14,7 @@ PUBLISHED: tuple[type[EventPayload], ...] = (
     *primary.PUBLISHED,
     *indicators.PUBLISHED,
     *activities.PUBLISHED,
+    *surveys.PUBLISHED,
     *watcch.PUBLISHED,
     *outcomes.PUBLISHED,
 )

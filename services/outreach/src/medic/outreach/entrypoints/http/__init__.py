@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter, FastAPI
 
-from . import activities, area_indicators, outcomes, partners, primary, school_imports, school_partners, schools, watcch
+from . import (
+    activities,
+    area_indicators,
+    outcomes,
+    partners,
+    primary,
+    school_imports,
+    school_partners,
+    schools,
+    surveys,
+    watcch,
+)
 
 router = APIRouter()
 router.include_router(partners.router)
@@ -13,6 +24,7 @@ router.include_router(primary.router)
 router.include_router(area_indicators.router)
 router.include_router(watcch.router)
 router.include_router(activities.router)
+router.include_router(surveys.router)
 router.include_router(outcomes.router)
 
 
