@@ -87,6 +87,11 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     # WATCCH progression outcomes: coordinators only; an unknown participant is 404 (the activities cases below).
     ("POST", "/participants/{participant_id}/outcomes"): frozenset({C}),
     ("GET", "/participants/{participant_id}/outcomes"): frozenset({C}),
+    # The impact report and its CSV: coordinators (the policy is a query parameter; exact figures, `none`, too).
+    # The research extract is refused (409) to them until research consent is recorded.
+    ("GET", "/reports/impact"): frozenset({C}),
+    ("GET", "/reports/impact.csv"): frozenset({C}),
+    ("GET", "/reports/research-extract"): frozenset({C}),
     # Surveys: coordinators only.
     ("POST", "/surveys/questionnaires"): frozenset({C}),
     ("GET", "/surveys/questionnaires"): frozenset({C}),
@@ -119,6 +124,7 @@ STATEFUL = {
     ("POST", "/primary/sessions/{session_id}/actions/{session_action}"),
     ("POST", "/primary/sessions/{session_id}/delivery"),
     ("POST", "/primary/topics"),
+    ("GET", "/reports/research-extract"),  # refused until research consent is recorded
 }
 PARTNER_ORGANISATION: dict[str, Any] = {}
 

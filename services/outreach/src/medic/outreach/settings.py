@@ -34,3 +34,6 @@ class OutreachSettings(ServiceSettings):
     # WATCCH referee links: how long one works, and the least time before a new one for an unanswered request.
     watcch_referee_link_days: int = Field(default=14, ge=1, le=60, validation_alias="OUTREACH_WATCCH_REFEREE_LINK_DAYS")
     watcch_referee_resend_hours: int = Field(default=72, ge=0, validation_alias="OUTREACH_WATCCH_REFEREE_RESEND_HOURS")
+    # Impact report: whether coordinators may ask for the exact figures (`policy=none`, an internal operational view
+    # marked not for publication). Off: only the publishable policies (hesa, ofs) are served.
+    report_exact_allowed: bool = Field(default=True, validation_alias="OUTREACH_REPORT_EXACT_ALLOWED")

@@ -5,6 +5,7 @@ from medic.outreach.adapters.area_indicators_repository import AreaIndicatorRepo
 from medic.outreach.adapters.outcomes_repository import OutcomeRepository
 from medic.outreach.adapters.partners_repository import KnownPartnerRepository
 from medic.outreach.adapters.primary_repository import PrimaryRepository
+from medic.outreach.adapters.reports_repository import ReportRepository
 from medic.outreach.adapters.schools_repository import SchoolRepository
 from medic.outreach.adapters.surveys_repository import SurveyRepository
 from medic.outreach.adapters.watcch_repository import WatcchRepository
@@ -17,6 +18,7 @@ class OutreachUnitOfWork(UnitOfWork):
     outcomes: OutcomeRepository
     partners: KnownPartnerRepository
     primary: PrimaryRepository
+    reports: ReportRepository
     schools: SchoolRepository
     surveys: SurveyRepository
     watcch: WatcchRepository
@@ -27,6 +29,7 @@ class OutreachUnitOfWork(UnitOfWork):
         self.outcomes = OutcomeRepository(connection)
         self.partners = KnownPartnerRepository(connection)
         self.primary = PrimaryRepository(connection)
+        self.reports = ReportRepository(connection)
         self.schools = SchoolRepository(connection)
         self.surveys = SurveyRepository(connection)
         self.watcch = WatcchRepository(connection)

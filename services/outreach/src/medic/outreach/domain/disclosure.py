@@ -89,7 +89,12 @@ class DisclosurePolicy:
             raise InvalidFigure("a number of people is never negative")
         if self.average_hidden(people):
             return self.mark
-        value = Decimal(total) / Decimal(people)
+        return self.mean(Decimal(total) / Decimal(people), people)
+
+    def mean(self, value: Decimal | None, people: int) -> Rendered:
+        """A mean (or a difference of means) computed elsewhere from exact figures over `people`."""
+        if value is None or self.average_hidden(people):
+            return self.mark
         return float(value.quantize(Decimal(1).scaleb(-self.average_decimals), rounding=ROUND_HALF_UP))
 
     def describe(self) -> dict[str, object]:
@@ -164,11 +169,14 @@ Position = tuple[int, int]  # (row, column); row == rows and column == columns a
 
 @dataclass(frozen=True)
 class CountTable:
-    """Exact counts by row and column; the totals are the sums (rows and columns are exclusive categories)."""
+    """Exact counts by row and column. Column totals are shown when the rows are exclusive categories (each person
+    in one row), row totals when the columns are; the grand total when both are. Totals are the sums."""
 
     rows: tuple[str, ...]
     columns: tuple[str, ...]
     cells: tuple[tuple[int, ...], ...]
+    row_totals: bool = True
+    column_totals: bool = True
 
     def __post_init__(self) -> None:
         if len(self.cells) != len(self.rows) or any(len(r) != len(self.columns) for r in self.cells):
@@ -189,14 +197,20 @@ class CountTable:
         return sum(sum(r) for r in self.cells)
 
     def positions(self) -> list[Position]:
-        return [(r, c) for r in range(len(self.rows) + 1) for c in range(len(self.columns) + 1)]
+        """The entries shown: cells, and the totals the table has."""
+        last_row = len(self.rows) + (1 if self.column_totals else 0)
+        last_column = len(self.columns) + (1 if self.row_totals else 0)
+        return [(r, c) for r in range(last_row) for c in range(last_column)]
 
     def lines(self) -> list[list[Position]]:
-        """Each row and each column with its total last: the cells of a line add up to its last entry."""
+        """Each row and each column that has a total, with its total last: its cells add up to its last entry."""
         rows, columns = len(self.rows), len(self.columns)
-        return [[(r, c) for c in range(columns + 1)] for r in range(rows + 1)] + [
-            [(r, c) for r in range(rows + 1)] for c in range(columns + 1)
-        ]
+        found: list[list[Position]] = []
+        if self.row_totals:
+            found += [[(r, c) for c in range(columns + 1)] for r in range(rows + (1 if self.column_totals else 0))]
+        if self.column_totals:
+            found += [[(r, c) for r in range(rows + 1)] for c in range(columns + (1 if self.row_totals else 0))]
+        return found
 
 
 @dataclass(frozen=True)
@@ -204,9 +218,9 @@ class RenderedTable:
     rows: tuple[str, ...]
     columns: tuple[str, ...]
     cells: tuple[tuple[Rendered, ...], ...]
-    row_totals: tuple[Rendered, ...]
-    column_totals: tuple[Rendered, ...]
-    total: Rendered
+    row_totals: tuple[Rendered, ...]  # empty when the table has none
+    column_totals: tuple[Rendered, ...]  # empty when the table has none
+    total: Rendered | None  # None unless the table has both
     hidden: frozenset[Position]  # primary and secondary, totals included
 
 
@@ -306,9 +320,9 @@ def render_counts(table: CountTable, policy: DisclosurePolicy) -> RenderedTable:
         rows=table.rows,
         columns=table.columns,
         cells=tuple(tuple(shown((r, c)) for c in range(columns)) for r in range(rows)),
-        row_totals=tuple(shown((r, columns)) for r in range(rows)),
-        column_totals=tuple(shown((rows, c)) for c in range(columns)),
-        total=shown((rows, columns)),
+        row_totals=tuple(shown((r, columns)) for r in range(rows)) if table.row_totals else (),
+        column_totals=tuple(shown((rows, c)) for c in range(columns)) if table.column_totals else (),
+        total=shown((rows, columns)) if table.row_totals and table.column_totals else None,
         hidden=hidden,
     )
 

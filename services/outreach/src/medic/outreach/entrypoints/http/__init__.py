@@ -8,6 +8,7 @@ from . import (
     outcomes,
     partners,
     primary,
+    reports,
     school_imports,
     school_partners,
     schools,
@@ -26,6 +27,7 @@ router.include_router(watcch.router)
 router.include_router(activities.router)
 router.include_router(surveys.router)
 router.include_router(outcomes.router)
+router.include_router(reports.router)
 
 
 def install(app: FastAPI) -> None:
