@@ -179,3 +179,107 @@ async def test_concurrent_registrations_never_exceed_capacity_on_postgresql(tmp_
         assert all(r.status_code == 200 for r in await asyncio.gather(*cancels))
         view = (await app.client.get(f"/activities/{activity['id']}", headers=app.coordinator)).json()
         assert (view["places_taken"], view["waitlisted"]) == (3, 6)
+
+
+async def test_more_places_go_to_the_waitlist_and_never_fewer_than_are_held(outreach_app: Outreach) -> None:
+    app = outreach_app
+    cycle_id, (ada, ben, cai) = await cycle_with(app, 3)
+    activity = await schedule(app, cycle_id, capacity=1)
+    assert [(await register(app, activity["id"], p))["status"] for p in (ada, ben, cai)] == [
+        "registered",
+        "waitlisted",
+        "waitlisted",
+    ]
+    url = f"/activities/{activity['id']}/capacity"
+    raised = await app.client.put(url, json={"capacity": 4}, headers=app.coordinator)
+    assert raised.status_code == 200, raised.text
+    assert [r["participant_id"] for r in raised.json()["promoted"]] == [ben, cai]  # in the waitlist's order
+    assert (raised.json()["activity"]["places_taken"], raised.json()["activity"]["waitlisted"]) == (3, 0)
+    lowered = await app.client.put(url, json={"capacity": 2}, headers=app.coordinator)
+    assert lowered.status_code == 409 and "hold places" in lowered.json()["detail"]
+    assert (await app.client.put(url, json={"capacity": 0}, headers=app.coordinator)).status_code == 422
+    assert (await app.client.put(url, json={"capacity": 3}, headers=app.coordinator)).status_code == 200
+    unknown = "00000000-0000-4000-8000-000000000000"
+    missing = await app.client.put(f"/activities/{unknown}/capacity", json={"capacity": 3}, headers=app.coordinator)
+    assert missing.status_code == 404
+    placement = await schedule(app, cycle_id, kind="work_experience", host_kind="gp_practice", capacity=2)
+    odd = await app.client.put(f"/activities/{placement['id']}/capacity", json={"capacity": 3}, headers=app.coordinator)
+    assert odd.status_code == 422 and odd.json()["detail"][0]["loc"] == ["body", "capacity"]
+    types = [t for t, _ in await app.outbox() if t.startswith("outreach.activity.")]
+    assert types.count("outreach.activity.capacity_changed.v1") == 2
+    assert types.count("outreach.activity.registration_confirmed.v1") == 3
+
+
+async def test_a_cancelled_activity_takes_no_registrations_and_one_that_took_place_is_not_cancelled(
+    outreach_app: Outreach,
+) -> None:
+    app = outreach_app
+    cycle_id, (ada, ben) = await cycle_with(app, 2)
+    activity = await schedule(app, cycle_id)
+    await register(app, activity["id"], ada)
+    url = f"/activities/{activity['id']}/cancellation"
+    cancelled = await app.client.post(url, headers=app.coordinator)
+    assert cancelled.status_code == 200 and cancelled.json()["cancelled_at"] is not None, cancelled.text
+    again = await app.client.post(url, headers=app.coordinator)
+    assert again.status_code == 200 and again.json()["cancelled_at"] == cancelled.json()["cancelled_at"]
+    body = {"participant_id": ben}
+    refused = await app.client.post(f"/activities/{activity['id']}/registrations", json=body, headers=app.coordinator)
+    assert refused.status_code == 409 and "cancelled" in refused.json()["detail"]
+    attendance = await app.client.put(
+        f"/activities/{activity['id']}/attendance/{ada}", json={"attendance": "present"}, headers=app.coordinator
+    )
+    assert attendance.status_code == 409
+    history = (await app.client.get(f"/participants/{ada}/activities", headers=app.coordinator)).json()
+    assert history["activities"][0]["activity_cancelled"] is True
+    took_place = await schedule(app, cycle_id)
+    await register(app, took_place["id"], ben)
+    await app.client.put(
+        f"/activities/{took_place['id']}/attendance/{ben}", json={"attendance": "present"}, headers=app.coordinator
+    )
+    late = await app.client.post(f"/activities/{took_place['id']}/cancellation", headers=app.coordinator)
+    assert late.status_code == 409 and "attendance" in late.json()["detail"]
+    types = [t for t, _ in await app.outbox()]
+    assert types.count("outreach.activity.cancelled.v1") == 1
+
+
+async def test_a_placements_participants_are_put_in_pairs(outreach_app: Outreach) -> None:
+    app = outreach_app
+    cycle_id, (ada, ben, cai, dee, eve) = await cycle_with(app, 5)
+    placement = await schedule(app, cycle_id, kind="work_experience", host_kind="gp_practice", capacity=4)
+    for participant in (ada, ben, cai, dee, eve):
+        await register(app, placement["id"], participant)  # eve waits
+    url = f"/activities/{placement['id']}/pairs"
+    for pairs, loc in [
+        ([[ada, eve]], ["body", "pairs", 0]),  # eve holds no place
+        ([[ada, ben], [ben, cai]], ["body", "pairs", 1]),  # ben twice
+        ([[ada, ben, cai]], ["body", "pairs", 0]),  # three
+    ]:
+        refused = await app.client.put(url, json={"pairs": pairs}, headers=app.coordinator)
+        assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == loc, refused.text
+    paired = await app.client.put(url, json={"pairs": [[ada, cai], [ben, dee]]}, headers=app.coordinator)
+    assert paired.status_code == 200, paired.text
+    assert {r["participant_id"]: r["pair"] for r in paired.json()} == {ada: 1, cai: 1, ben: 2, dee: 2, eve: None}
+    # Ada leaves: her pair is cleared, Eve takes the place unpaired.
+    await app.client.post(f"/activities/{placement['id']}/registrations/{ada}/cancellation", headers=app.coordinator)
+    listing = (await app.client.get(f"/activities/{placement['id']}/registrations", headers=app.coordinator)).json()
+    assert {r["participant_id"]: (r["status"], r["pair"]) for r in listing} == {
+        ada: ("cancelled", None),
+        cai: ("registered", 1),
+        ben: ("registered", 2),
+        dee: ("registered", 2),
+        eve: ("registered", None),
+    }
+    workshop = await schedule(app, cycle_id)
+    not_a_placement = await app.client.put(
+        f"/activities/{workshop['id']}/pairs", json={"pairs": []}, headers=app.coordinator
+    )
+    assert not_a_placement.status_code == 409
+    events = [json.loads(b)["data"] for t, b in await app.outbox() if t == "outreach.activity.pairs_assigned.v1"]
+    assert events == [
+        {
+            "activity_id": placement["id"],
+            "cycle_id": cycle_id,
+            "kind": "work_experience",
+            "pairs": [[ada, cai], [ben, dee]],
+        }
+    ]

@@ -84,6 +84,9 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/activities/{activity_id}/registrations"): frozenset({C}),
     ("PUT", "/activities/{activity_id}/attendance/{participant_id}"): frozenset({C}),
     ("GET", "/participants/{participant_id}/activities"): frozenset({C}),
+    ("PUT", "/activities/{activity_id}/capacity"): frozenset({C}),
+    ("PUT", "/activities/{activity_id}/pairs"): frozenset({C}),
+    ("POST", "/activities/{activity_id}/cancellation"): frozenset({C}),
     # WATCCH progression outcomes: coordinators only; an unknown participant is 404 (the activities cases below).
     ("POST", "/participants/{participant_id}/outcomes"): frozenset({C}),
     ("GET", "/participants/{participant_id}/outcomes"): frozenset({C}),
@@ -124,6 +127,8 @@ STATEFUL = {
     ("POST", "/primary/sessions/{session_id}/actions/{session_action}"),
     ("POST", "/primary/sessions/{session_id}/delivery"),
     ("POST", "/primary/topics"),
+    ("PUT", "/activities/{activity_id}/pairs"),  # the activity is a workshop, not a placement
+    ("POST", "/activities/{activity_id}/cancellation"),  # attendance is recorded by then: it took place
     ("GET", "/reports/research-extract"),  # refused until research consent is recorded
 }
 PARTNER_ORGANISATION: dict[str, Any] = {}

@@ -36,6 +36,7 @@ def _activity(row: Row[Any]) -> Activity:
         host_kind=HostKind(row.host_kind) if row.host_kind else None,
         capacity=row.capacity,
         places_taken=row.places_taken,
+        cancelled_at=row.cancelled_at,
     )
 
 
@@ -47,6 +48,7 @@ def _registration(row: Row[Any]) -> Registration:
         asked_at=row.asked_at,
         attendance=Attendance(row.attendance) if row.attendance else None,
         hours=None if row.attended_minutes is None else as_hours(row.attended_minutes),
+        pair=row.pair,
     )
 
 
@@ -99,6 +101,39 @@ class ActivityRepository:
         )
         return result.rowcount == 1
 
+    async def set_capacity(self, activity_id: uuid.UUID, capacity: int) -> None:
+        await self._connection.execute(
+            update(activities).where(activities.c.id == activity_id).values(capacity=capacity)
+        )
+
+    async def cancel(self, activity_id: uuid.UUID, *, now: datetime) -> None:
+        await self._connection.execute(
+            update(activities).where(activities.c.id == activity_id).values(cancelled_at=now)
+        )
+
+    async def attendance_recorded(self, activity_id: uuid.UUID) -> bool:
+        query = select(activity_registrations.c.participant_id).where(
+            activity_registrations.c.activity_id == activity_id, activity_registrations.c.attendance.is_not(None)
+        )
+        return (await self._connection.execute(query.limit(1))).first() is not None
+
+    async def set_pairs(self, activity_id: uuid.UUID, pairs: dict[uuid.UUID, int], *, now: datetime) -> None:
+        """Every registration of the activity: its pair in `pairs`, else none."""
+        await self._connection.execute(
+            update(activity_registrations)
+            .where(activity_registrations.c.activity_id == activity_id, activity_registrations.c.pair.is_not(None))
+            .values(pair=None, updated_at=now)
+        )
+        for participant_id, pair in pairs.items():
+            await self._connection.execute(
+                update(activity_registrations)
+                .where(
+                    activity_registrations.c.activity_id == activity_id,
+                    activity_registrations.c.participant_id == participant_id,
+                )
+                .values(pair=pair, updated_at=now)
+            )
+
     async def free_place(self, activity_id: uuid.UUID) -> None:
         await self._connection.execute(
             update(activities)
@@ -121,6 +156,7 @@ class ActivityRepository:
             "asked_at": registration.asked_at,
             "attendance": registration.attendance.value if registration.attendance else None,
             "attended_minutes": minutes,
+            "pair": registration.pair,
             "updated_at": now,
         }
         if new:

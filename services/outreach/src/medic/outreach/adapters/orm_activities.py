@@ -20,6 +20,7 @@ activities = Table(
     Column("capacity", Integer, nullable=False),
     Column("places_taken", Integer, nullable=False),  # registered; raised only while below capacity
     Column("created_at", UtcDateTime, nullable=False),
+    Column("cancelled_at", UtcDateTime),
     Index("ix_activities_cycle_id_starts_at", "cycle_id", "starts_at"),
 )
 
@@ -32,6 +33,7 @@ activity_registrations = Table(
     Column("asked_at", UtcDateTime, nullable=False),  # the waitlist's order
     Column("attendance", String(12)),
     Column("attended_minutes", Integer),
+    Column("pair", Integer),  # work experience: the pair the participant is placed in
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_activity_registrations_participant_id", "participant_id"),
 )

@@ -13,7 +13,7 @@ activity unless told otherwise; an absent one none of it). Participants appear b
 """
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -68,6 +68,7 @@ class Activity:
     host_kind: HostKind | None  # work experience only
     capacity: int
     places_taken: int = 0
+    cancelled_at: datetime | None = None
 
     @classmethod
     def create(
@@ -117,6 +118,23 @@ class Activity:
     def free_places(self) -> int:
         return self.capacity - self.places_taken
 
+    def refuse_if_cancelled(self) -> None:
+        if self.cancelled_at is not None:
+            raise ActivityConflict("the activity is cancelled")
+
+    def with_capacity(self, capacity: int) -> "Activity":
+        """Another number of places: never fewer than the registered hold, even for a placement (pairs)."""
+        self.refuse_if_cancelled()
+        if not 1 <= capacity <= MAX_CAPACITY:
+            raise InvalidActivity("capacity", f"1 to {MAX_CAPACITY} places")
+        if self.kind is ActivityKind.WORK_EXPERIENCE and capacity % 2:
+            raise InvalidActivity("capacity", "a placement takes participants in pairs: an even number")
+        if capacity < self.places_taken:
+            raise ActivityConflict(
+                f"{self.places_taken} participants hold places: cancel registrations before going below that"
+            )
+        return replace(self, capacity=capacity)
+
 
 @dataclass(frozen=True)
 class Registration:
@@ -126,6 +144,7 @@ class Registration:
     asked_at: datetime  # the waitlist's order
     attendance: Attendance | None = None
     hours: Decimal | None = None
+    pair: int | None = None  # work experience: the pair the participant is placed in (1, 2, ...)
 
 
 def attended_hours(activity: Activity, attendance: Attendance, hours: Decimal | None, now: datetime) -> Decimal:
@@ -143,3 +162,20 @@ def attended_hours(activity: Activity, attendance: Attendance, hours: Decimal | 
     if hours < 0 or hours > activity.hours or hours % HOURS_STEP:
         raise InvalidActivity("hours", f"0 to {activity.hours} hours, in quarter hours")
     return hours.quantize(CENTS)
+
+
+def check_pairs(activity: Activity, pairs: list[list[uuid.UUID]], registered: set[uuid.UUID]) -> None:
+    """Pairs for a placement: each of two registered participants, nobody in two pairs."""
+    activity.refuse_if_cancelled()
+    if activity.kind is not ActivityKind.WORK_EXPERIENCE:
+        raise ActivityConflict("only a work-experience placement takes participants in pairs")
+    seen: set[uuid.UUID] = set()
+    for number, pair in enumerate(pairs):
+        if len(pair) != 2:
+            raise InvalidActivity(f"pairs.{number}", "a pair is two participants")
+        for participant in pair:
+            if participant in seen:
+                raise InvalidActivity(f"pairs.{number}", f"participant {participant} is in two pairs")
+            if participant not in registered:
+                raise InvalidActivity(f"pairs.{number}", f"participant {participant} holds no place on the placement")
+            seen.add(participant)

@@ -36,6 +36,26 @@ class CancelRegistration:
 
 
 @dataclass(frozen=True)
+class ChangeCapacity:
+    activity_id: uuid.UUID
+    capacity: int
+    correlation_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class CancelActivity:
+    activity_id: uuid.UUID
+    correlation_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class AssignPairs:
+    activity_id: uuid.UUID
+    pairs: list[list[uuid.UUID]]
+    correlation_id: uuid.UUID
+
+
+@dataclass(frozen=True)
 class RecordAttendance:
     activity_id: uuid.UUID
     participant_id: uuid.UUID

@@ -5,7 +5,7 @@ the same transaction.
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from medic.outreach.adapters.uow import OutreachUnitOfWork
@@ -15,12 +15,24 @@ from medic.outreach.domain.activities import (
     ActivityNotFound,
     Registration,
     attended_hours,
+    check_pairs,
 )
-from medic.outreach.domain.activity_commands import CancelRegistration, RecordAttendance, Register, ScheduleActivity
+from medic.outreach.domain.activity_commands import (
+    AssignPairs,
+    CancelActivity,
+    CancelRegistration,
+    ChangeCapacity,
+    RecordAttendance,
+    Register,
+    ScheduleActivity,
+)
 from medic.shared.contracts.outreach.activities import (
+    ActivityCancelledV1,
+    ActivityCapacityChangedV1,
     ActivityKind,
     ActivityScheduledV1,
     AttendanceRecordedV1,
+    PairsAssignedV1,
     RegistrationCancelledV1,
     RegistrationConfirmedV1,
     RegistrationStatus,
@@ -124,6 +136,7 @@ async def register(command: Register, uow: OutreachUnitOfWork) -> Registration:
         activity = await uow.activities.lock(command.activity_id)
         if activity is None:
             raise ActivityNotFound(f"no activity {command.activity_id}")
+        activity.refuse_if_cancelled()
         if not await uow.watcch.participant_exists(command.participant_id):
             raise ActivityNotFound(f"no participant {command.participant_id}")
         if not await uow.watcch.is_enrolled(command.participant_id, activity.cycle_id):
@@ -159,25 +172,116 @@ async def cancel_registration(command: CancelRegistration, uow: OutreachUnitOfWo
             raise ActivityNotFound(f"participant {command.participant_id} has not registered for this activity")
         if before.status is RegistrationStatus.CANCELLED:
             return RegistrationChange(before)
+        activity.refuse_if_cancelled()
         if before.attendance is not None:
             raise ActivityConflict("attendance is recorded: the registration can no longer be cancelled")
         now = datetime.now(UTC)
         cancelled = Registration(activity.id, before.participant_id, RegistrationStatus.CANCELLED, before.asked_at)
         await uow.activities.save_registration(cancelled, now=now, new=False)
-        promoted = None
+        promoted: list[Registration] = []
         if before.status is RegistrationStatus.REGISTERED:
             await uow.activities.free_place(activity.id)
-            head = await uow.activities.head_of_waitlist(activity.id)
-            if head is not None and await uow.activities.take_place(activity.id):
-                promoted = Registration(activity.id, head.participant_id, RegistrationStatus.REGISTERED, head.asked_at)
-                await uow.activities.save_registration(promoted, now=now, new=False)
+            promoted = await _promote(uow, activity.id, now)
         await _publish_registration(uow, RegistrationCancelledV1, activity.id, cancelled, command.correlation_id)
-        if promoted is not None:
+        for registration in promoted:
             await _publish_registration(
-                uow, RegistrationConfirmedV1, activity.id, promoted, command.correlation_id, from_waitlist=True
+                uow, RegistrationConfirmedV1, activity.id, registration, command.correlation_id, from_waitlist=True
             )
         await uow.commit()
-    return RegistrationChange(cancelled, promoted)
+    return RegistrationChange(cancelled, promoted[0] if promoted else None)
+
+
+async def _promote(uow: OutreachUnitOfWork, activity_id: uuid.UUID, now: datetime) -> list[Registration]:
+    """The head of the waitlist into each free place, in order (the activity's row is locked)."""
+    promoted = []
+    while (head := await uow.activities.head_of_waitlist(activity_id)) is not None:
+        if not await uow.activities.take_place(activity_id):
+            break
+        registration = Registration(activity_id, head.participant_id, RegistrationStatus.REGISTERED, head.asked_at)
+        await uow.activities.save_registration(registration, now=now, new=False)
+        promoted.append(registration)
+    return promoted
+
+
+async def change_capacity(command: ChangeCapacity, uow: OutreachUnitOfWork) -> tuple[ActivityView, list[Registration]]:
+    """More places go to the head of the waitlist at once; fewer than the registered hold is 409."""
+    async with uow:
+        before = await uow.activities.lock(command.activity_id)
+        if before is None:
+            raise ActivityNotFound(f"no activity {command.activity_id}")
+        after = before.with_capacity(command.capacity)
+        if after.capacity == before.capacity:
+            return ActivityView(before, await uow.activities.waitlisted(before.id)), []
+        now = datetime.now(UTC)
+        await uow.activities.set_capacity(after.id, after.capacity)
+        promoted = await _promote(uow, after.id, now)
+        for registration in promoted:
+            await _publish_registration(
+                uow, RegistrationConfirmedV1, after.id, registration, command.correlation_id, from_waitlist=True
+            )
+        activity = await _activity(uow, after.id)
+        waitlisted = await uow.activities.waitlisted(after.id)
+        payload = ActivityCapacityChangedV1(
+            activity_id=activity.id,
+            cycle_id=activity.cycle_id,
+            kind=activity.kind,
+            capacity=activity.capacity,
+            places_taken=activity.places_taken,
+            waitlisted=waitlisted,
+        )
+        await _publish(uow, payload, activity, command.correlation_id)
+        await uow.commit()
+    return ActivityView(activity, waitlisted), promoted
+
+
+async def cancel_activity(command: CancelActivity, uow: OutreachUnitOfWork) -> ActivityView:
+    """The activity will not take place: refused once attendance is recorded; cancelling again changes nothing.
+    Registrations stay as they were, for the record; no one can register or be recorded any more."""
+    async with uow:
+        activity = await uow.activities.lock(command.activity_id)
+        if activity is None:
+            raise ActivityNotFound(f"no activity {command.activity_id}")
+        waitlisted = await uow.activities.waitlisted(activity.id)
+        if activity.cancelled_at is not None:
+            return ActivityView(activity, waitlisted)
+        if await uow.activities.attendance_recorded(activity.id):
+            raise ActivityConflict("attendance is recorded: the activity took place")
+        now = datetime.now(UTC)
+        await uow.activities.cancel(activity.id, now=now)
+        payload = ActivityCancelledV1(
+            activity_id=activity.id,
+            cycle_id=activity.cycle_id,
+            kind=activity.kind,
+            places_taken=activity.places_taken,
+            waitlisted=waitlisted,
+        )
+        await _publish(uow, payload, activity, command.correlation_id)
+        await uow.commit()
+    return ActivityView(replace(activity, cancelled_at=now), waitlisted)
+
+
+async def assign_pairs(command: AssignPairs, uow: OutreachUnitOfWork) -> Sequence[Registration]:
+    """A placement's registered participants in pairs (numbered 1, 2, ... in the order given), replacing any
+    earlier pairs; participants left out are in no pair. A cancelled registration leaves its pair."""
+    async with uow:
+        activity = await uow.activities.lock(command.activity_id)
+        if activity is None:
+            raise ActivityNotFound(f"no activity {command.activity_id}")
+        found = await uow.activities.registrations(activity.id)
+        registered = {r.participant_id for r in found if r.status is RegistrationStatus.REGISTERED}
+        check_pairs(activity, command.pairs, registered)
+        numbers = {p: number for number, pair in enumerate(command.pairs, start=1) for p in pair}
+        await uow.activities.set_pairs(activity.id, numbers, now=datetime.now(UTC))
+        after = await uow.activities.registrations(activity.id)
+        payload = PairsAssignedV1(
+            activity_id=activity.id,
+            cycle_id=activity.cycle_id,
+            kind=activity.kind,
+            pairs=[(a, b) for a, b in command.pairs],
+        )
+        await _publish(uow, payload, activity, command.correlation_id)
+        await uow.commit()
+    return after
 
 
 async def record_attendance(command: RecordAttendance, uow: OutreachUnitOfWork) -> Registration:
@@ -191,11 +295,10 @@ async def record_attendance(command: RecordAttendance, uow: OutreachUnitOfWork) 
             raise ActivityNotFound(f"participant {command.participant_id} has not registered for this activity")
         if before.status is not RegistrationStatus.REGISTERED:
             raise ActivityConflict(f"the participant is {before.status.value}, not registered")
+        activity.refuse_if_cancelled()
         now = datetime.now(UTC)
         hours = attended_hours(activity, command.attendance, command.hours, now)
-        recorded = Registration(
-            activity.id, before.participant_id, before.status, before.asked_at, command.attendance, hours
-        )
+        recorded = replace(before, attendance=command.attendance, hours=hours)
         await uow.activities.save_registration(recorded, now=now, new=False)
         payload = AttendanceRecordedV1(
             activity_id=activity.id,

@@ -101,8 +101,39 @@ class AttendanceRecordedV1(ActivityV1):
     hours: float = Field(description="Hours attended, in quarter hours.", examples=[5.5])
 
 
+class ActivityCapacityChangedV1(ActivityV1):
+    """The activity's places changed (never below the registered); new places went to the waitlist's head, each
+    with its own `registration_confirmed` event."""
+
+    event_type: ClassVar[str] = "outreach.activity.capacity_changed.v1"
+
+    capacity: int = Field(examples=[24])
+    places_taken: int = Field(description="Registered participants after the change.", examples=[24])
+    waitlisted: int = Field(description="Participants on the waitlist after the change.", examples=[3])
+
+
+class ActivityCancelledV1(ActivityV1):
+    """The activity will not take place; its registrations stay as they were, for the record."""
+
+    event_type: ClassVar[str] = "outreach.activity.cancelled.v1"
+
+    places_taken: int = Field(description="Participants who held places.", examples=[18])
+    waitlisted: int = Field(description="Participants who were waiting.", examples=[0])
+
+
+class PairsAssignedV1(ActivityV1):
+    """A work-experience placement's participants were put in pairs (replacing any earlier pairs)."""
+
+    event_type: ClassVar[str] = "outreach.activity.pairs_assigned.v1"
+
+    pairs: list[tuple[uuid.UUID, uuid.UUID]] = Field(description="Pseudonymous ids, two per pair.")
+
+
 PUBLISHED: tuple[type[EventPayload], ...] = (
     ActivityScheduledV1,
+    ActivityCapacityChangedV1,
+    ActivityCancelledV1,
+    PairsAssignedV1,
     RegistrationConfirmedV1,
     RegistrationWaitlistedV1,
     RegistrationCancelledV1,

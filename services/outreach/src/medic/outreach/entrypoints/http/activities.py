@@ -11,7 +11,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from medic.outreach.adapters.uow import OutreachUnitOfWork
-from medic.outreach.domain.activity_commands import CancelRegistration, RecordAttendance, Register, ScheduleActivity
+from medic.outreach.domain.activity_commands import (
+    AssignPairs,
+    CancelActivity,
+    CancelRegistration,
+    ChangeCapacity,
+    RecordAttendance,
+    Register,
+    ScheduleActivity,
+)
 from medic.outreach.service_layer import activities as handlers
 from medic.shared.auth import Principal, Role, require_roles
 from medic.shared.contracts.outreach.activities import ActivityKind, Attendance
@@ -22,8 +30,11 @@ from .activity_models import (
     ActivityOut,
     AttendanceIn,
     CancellationOut,
+    CapacityIn,
+    CapacityOut,
     HistoryEntryOut,
     HistoryOut,
+    PairsIn,
     RegistrationIn,
     RegistrationOut,
     answering_errors,
@@ -69,6 +80,52 @@ async def list_activities(
 async def get_activity(activity_id: uuid.UUID, uow: UnitOfWork, _: Reader) -> ActivityOut:
     with answering_errors():
         return ActivityOut.of(await handlers.get_activity(activity_id, uow))
+
+
+@router.put(
+    "/activities/{activity_id}/capacity",
+    summary="Change an activity's places; new places go to the head of the waitlist at once",
+    description="Never below the places registered participants hold (409); even for a placement. Publishes "
+    "`outreach.activity.capacity_changed.v1`, and `...registration_confirmed.v1` (`from_waitlist: true`) for each "
+    "participant promoted. The same capacity again changes nothing.",
+    responses=responses(404, 409, 422),
+)
+async def change_capacity(
+    request: Request, activity_id: uuid.UUID, body: CapacityIn, uow: UnitOfWork, _: Coordinator
+) -> CapacityOut:
+    command = ChangeCapacity(activity_id, body.capacity, correlation_id_from(request))
+    with answering_errors():
+        view, promoted = await handlers.change_capacity(command, uow)
+    return CapacityOut(activity=ActivityOut.of(view), promoted=[RegistrationOut.of(r) for r in promoted])
+
+
+@router.post(
+    "/activities/{activity_id}/cancellation",
+    summary="Cancel an activity",
+    description="Refused (409) once attendance is recorded; cancelling again changes nothing. Registrations stay as "
+    "they were; nobody can register or be recorded any more. Publishes `outreach.activity.cancelled.v1`.",
+    responses=responses(404, 409),
+)
+async def cancel_activity(request: Request, activity_id: uuid.UUID, uow: UnitOfWork, _: Coordinator) -> ActivityOut:
+    with answering_errors():
+        return ActivityOut.of(
+            await handlers.cancel_activity(CancelActivity(activity_id, correlation_id_from(request)), uow)
+        )
+
+
+@router.put(
+    "/activities/{activity_id}/pairs",
+    summary="Put a work-experience placement's registered participants in pairs",
+    description="Replaces earlier pairs; participants left out are in no pair, and a cancelled registration leaves "
+    "its pair. Publishes `outreach.activity.pairs_assigned.v1` (pseudonymous ids).",
+    responses=responses(404, 409, 422),
+)
+async def assign_pairs(
+    request: Request, activity_id: uuid.UUID, body: PairsIn, uow: UnitOfWork, _: Coordinator
+) -> list[RegistrationOut]:
+    command = AssignPairs(activity_id, body.pairs, correlation_id_from(request))
+    with answering_errors():
+        return [RegistrationOut.of(r) for r in await handlers.assign_pairs(command, uow)]
 
 
 @router.post(

@@ -59,6 +59,7 @@ class ActivityOut(BaseModel):
     capacity: int
     places_taken: int = Field(description="Registered participants")
     waitlisted: int
+    cancelled_at: datetime | None = Field(description="When the activity was cancelled, if it was")
 
     @classmethod
     def of(cls, view: ActivityView) -> "ActivityOut":
@@ -76,6 +77,7 @@ class ActivityOut(BaseModel):
             capacity=a.capacity,
             places_taken=a.places_taken,
             waitlisted=view.waitlisted,
+            cancelled_at=a.cancelled_at,
         )
 
 
@@ -101,6 +103,25 @@ class AttendanceIn(BaseModel):
     )
 
 
+class CapacityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    capacity: int = Field(ge=1, le=MAX_CAPACITY, examples=[24], description="Places; even for a placement (pairs)")
+
+
+ParticipantPair = Annotated[list[uuid.UUID], Field(min_length=2, max_length=2)]
+
+
+class PairsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pairs: list[ParticipantPair] = Field(
+        max_length=MAX_CAPACITY // 2,
+        examples=[[["5d9e1f7a-8b2c-4e3d-a1f0-6c7b8d9e0f12", "6e0f2a8b-9c3d-4f4e-b2a1-7d8c9e0f1a23"]]],
+        description="Pseudonymous ids, two per pair, numbered 1, 2, ... in this order; replaces earlier pairs",
+    )
+
+
 class RegistrationOut(BaseModel):
     activity_id: uuid.UUID
     participant_id: uuid.UUID
@@ -108,10 +129,16 @@ class RegistrationOut(BaseModel):
     asked_at: datetime = Field(description="When the participant asked: the waitlist's order")
     attendance: Attendance | None
     hours: Decimal | None
+    pair: int | None = Field(description="Work experience: the pair the participant is placed in (1, 2, ...)")
 
     @classmethod
     def of(cls, registration: Registration) -> "RegistrationOut":
         return cls(**vars(registration))
+
+
+class CapacityOut(BaseModel):
+    activity: ActivityOut
+    promoted: list[RegistrationOut] = Field(description="Who got the new places from the waitlist, in order")
 
 
 class CancellationOut(BaseModel):
@@ -129,6 +156,7 @@ class HistoryEntryOut(BaseModel):
     status: RegistrationStatus
     attendance: Attendance | None
     hours: Decimal | None
+    activity_cancelled: bool
 
     @classmethod
     def of(cls, activity: Activity, registration: Registration) -> "HistoryEntryOut":
@@ -142,6 +170,7 @@ class HistoryEntryOut(BaseModel):
             status=registration.status,
             attendance=registration.attendance,
             hours=registration.hours,
+            activity_cancelled=activity.cancelled_at is not None,
         )
 
 
@@ -162,7 +191,8 @@ def answering_errors() -> Iterator[None]:
     except ActivityConflict as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
     except InvalidActivity as error:
-        detail = [{"loc": ["body", error.field], "msg": str(error), "type": "value_error"}]
+        loc = [int(part) if part.isdigit() else part for part in error.field.split(".")]
+        detail = [{"loc": ["body", *loc], "msg": str(error), "type": "value_error"}]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
 
 

@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("capacity", sa.Integer(), nullable=False),
         sa.Column("places_taken", sa.Integer(), nullable=False),
         sa.Column("created_at", TIME, nullable=False),
+        sa.Column("cancelled_at", TIME),
     )
     op.create_index("ix_activities_cycle_id_starts_at", "activities", ["cycle_id", "starts_at"])
     op.create_table(
@@ -42,6 +43,7 @@ def upgrade() -> None:
         sa.Column("asked_at", TIME, nullable=False),
         sa.Column("attendance", sa.String(12)),
         sa.Column("attended_minutes", sa.Integer()),
+        sa.Column("pair", sa.Integer()),
         sa.Column("updated_at", TIME, nullable=False),
     )
     op.create_index("ix_activity_registrations_participant_id", "activity_registrations", ["participant_id"])
