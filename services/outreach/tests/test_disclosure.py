@@ -202,13 +202,20 @@ def test_a_hidden_rate_is_never_alone_beside_an_overall_rate(
     lines = [Rate(f"g{i}", n, d) for i, (n, d) in enumerate(pairs)]
     rendered = render_rates(lines, policy)
     groups, overall = rendered[:-1], rendered[-1]
-    hidden = [r for r in groups if r.percentage == policy.mark]
+    hidden = [
+        shown for line, shown in zip(lines, groups, strict=True) if shown.percentage == policy.mark and line.denominator
+    ]
     if overall.percentage != policy.mark and len(groups) > 1:
-        assert len(hidden) != 1
+        assert len(hidden) != 1  # a hidden rate of somebody never stands alone beside the overall rate
     for line, shown in zip(lines, groups, strict=True):
         if policy.percentage_hidden(line.denominator):
             assert shown.percentage == policy.mark
         assert shown.numerator == policy.count(line.numerator)
+
+
+def test_a_rate_of_nobody_takes_no_other_rate_with_it() -> None:
+    rendered = render_rates([Rate("none", 0, 0), Rate("some", 3, 40), Rate("more", 9, 50)], HESA)
+    assert [r.percentage for r in rendered] == ["..", 8.0, 18.0, 13.0]
 
 
 def test_rates_secondary_hides_the_next_smallest_denominator() -> None:

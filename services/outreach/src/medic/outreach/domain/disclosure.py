@@ -351,8 +351,9 @@ def hidden_rates(rates: Sequence[Rate], policy: DisclosurePolicy, *, with_overal
     """Which groups' percentages are hidden: those on low denominators and, beside an overall percentage, the
     next smallest group when only one would be hidden (the overall rate and the others would give it away)."""
     hidden = {i for i, r in enumerate(rates) if policy.percentage_hidden(r.denominator)}
-    if with_overall and len(hidden) == 1 and len(rates) > 1:
-        shown = [i for i in range(len(rates)) if i not in hidden]
+    telling = [i for i in hidden if rates[i].denominator > 0]  # a rate of nobody (0 of 0) gives nothing away
+    shown = [i for i in range(len(rates)) if i not in hidden]
+    if with_overall and len(telling) == 1 and shown:
         hidden.add(min(shown, key=lambda i: (rates[i].denominator, i)))
     return frozenset(hidden)
 
