@@ -5,6 +5,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from medic.outreach.adapters.orm_activities import activities, activity_registrations
 from services.outreach.tests.activity_support import NOW, activity_body, cycle_with, register, schedule
@@ -179,6 +180,43 @@ async def test_concurrent_registrations_never_exceed_capacity_on_postgresql(tmp_
         assert all(r.status_code == 200 for r in await asyncio.gather(*cancels))
         view = (await app.client.get(f"/activities/{activity['id']}", headers=app.coordinator)).json()
         assert (view["places_taken"], view["waitlisted"]) == (3, 6)
+
+
+async def test_registrations_cancellations_and_more_places_at_once_keep_the_places_consistent(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """On PostgreSQL: whatever the interleaving, registered rows = places taken <= capacity, and nobody waits
+    while a place is free."""
+    async with running_outreach("postgresql", tmp_path) as app:
+        cycle_id, participants = await cycle_with(app, 14)
+        early, late = participants[:6], participants[6:]
+        activity = await schedule(app, cycle_id, capacity=4)
+        url = f"/activities/{activity['id']}"
+        for participant in early:
+            await register(app, activity["id"], participant)
+        requests = [
+            *(
+                app.client.post(f"{url}/registrations", json={"participant_id": p}, headers=app.coordinator)
+                for p in late
+            ),
+            *(app.client.post(f"{url}/registrations/{p}/cancellation", headers=app.coordinator) for p in early[:3]),
+            app.client.put(f"{url}/capacity", json={"capacity": 6}, headers=app.coordinator),
+        ]
+        assert all(r.status_code in (200, 201) for r in await asyncio.gather(*requests))
+        async with app.service.engine.connect() as connection:
+            (capacity, taken) = (
+                await connection.execute(
+                    select(activities.c.capacity, activities.c.places_taken).where(activities.c.id == activity["id"])
+                )
+            ).one()
+            rows = (
+                await connection.execute(
+                    select(activity_registrations.c.status, func.count())
+                    .where(activity_registrations.c.activity_id == activity["id"])
+                    .group_by(activity_registrations.c.status)
+                )
+            ).all()
+        counts = {status: n for status, n in rows}
+        assert capacity == 6 and counts["registered"] == taken == 6
+        assert (counts["waitlisted"], counts["cancelled"]) == (14 - 3 - 6, 3)
 
 
 async def test_more_places_go_to_the_waitlist_and_never_fewer_than_are_held(outreach_app: Outreach) -> None:
