@@ -187,7 +187,10 @@ async def _programme(app: Outreach) -> tuple[str, list[str]]:
 
 async def test_the_impact_report_over_http(outreach_app: Outreach) -> None:
     app = outreach_app
-    await _programme(app)
+    cycle, ids = await _programme(app)
+    cancelled = await schedule(app, cycle)  # its places are not counted
+    await register(app, cancelled["id"], ids[1])
+    assert (await app.client.post(f"/activities/{cancelled['id']}/cancellation", headers=app.coordinator)).is_success
     exact = await app.client.get("/reports/impact", params={"policy": "none"}, headers=app.coordinator)
     assert exact.status_code == 200, exact.text
     body = exact.json()
@@ -195,7 +198,9 @@ async def test_the_impact_report_over_http(outreach_app: Outreach) -> None:
     cycles = section(body, "watcch_by_cycle")
     assert list(cycles["rows"][0]["values"].values()) == [4, 4, 4, 3, 1, 0]
     assert section(body, "primary_by_key_stage")["totals"] == {"sessions": 1, "pupils": 28}
-    assert row(section(body, "attendance"), "workshop")["values"]["present"] == 1
+    assert row(section(body, "attendance"), "workshop")["values"] == {
+        "present": 1, "late": 0, "absent": 0, "withdrawn": 0, "not_recorded": 0,
+    }  # fmt: skip
     assert row(section(body, "progression_offered"), cycles["rows"][0]["label"])["numerator"] == 1
     survey = next(s for s in body["sections"] if s["key"].startswith("survey_change:"))
     assert row(survey, "know_how_to_apply")["values"]["change"] == 2.0

@@ -129,7 +129,8 @@ class ReportRepository:
         return [value for _, value in sorted(current.values(), key=lambda v: (str(v[1].participant_id), v[1].measure))]
 
     async def attendance(self, participant_ids: Collection[uuid.UUID] | None = None) -> list[AttendanceFact]:
-        """Registrations holding a place, with their activity's cycle and kind and the attendance recorded."""
+        """Registrations holding a place at an activity not cancelled, with its cycle and kind and the attendance
+        recorded."""
         r, a = activity_registrations.c, activities.c
         base = (
             select(
@@ -144,7 +145,7 @@ class ReportRepository:
             )
             .join(activities, activities.c.id == r.activity_id)
             .join(watcch_cycles, watcch_cycles.c.id == a.cycle_id)
-            .where(r.status == RegistrationStatus.REGISTERED.value)
+            .where(r.status == RegistrationStatus.REGISTERED.value, a.cancelled_at.is_(None))
             .order_by(a.starts_at, r.activity_id, r.participant_id)
         )
         found: list[AttendanceFact] = []
