@@ -1,13 +1,13 @@
 """WATCCH over HTTP, on SQLite and PostgreSQL: cycles, applications decided and explained, offers, the waitlist
 moving by itself, expiry by the timer, bad input, the public form's limits, the referee's link."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from medic.outreach.adapters.orm_watcch import personal_details, watcch_applications
-from services.outreach.tests.school_support import SCHOOL, Outreach
+from services.outreach.tests.school_support import Outreach
 from services.outreach.tests.watcch_support import (
     ANSWER,
     SENTINELS,
