@@ -1,8 +1,20 @@
-"""The outreach database schema (SQLAlchemy Core), one module per area. Migrations in `migrations/` create it."""
+"""The outreach database schema (SQLAlchemy Core), one module per area. Migrations in `migrations/` create it.
+
+Importing this module imports every area's tables, so `metadata` describes the whole database (the migration test
+compares the two).
+"""
 
 from medic.shared.inbox import inbox_table
 from medic.shared.outbox import outbox_table
 
+from . import (
+    orm_activities,
+    orm_area_indicators,
+    orm_outcomes,
+    orm_primary,
+    orm_surveys,
+    orm_watcch,
+)
 from .metadata import metadata
 from .orm_partners import known_partners
 from .orm_schools import school_contacts, schools
@@ -10,4 +22,6 @@ from .orm_schools import school_contacts, schools
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
-__all__ = ["inbox", "known_partners", "metadata", "outbox", "school_contacts", "schools"]
+AREAS = (orm_activities, orm_area_indicators, orm_outcomes, orm_primary, orm_surveys, orm_watcch)
+
+__all__ = ["AREAS", "inbox", "known_partners", "metadata", "outbox", "school_contacts", "schools"]
