@@ -6,6 +6,7 @@ never a skip. Tests that stop or restart the broker get a `DisposableBroker` of 
 system and other test runs never feel it.
 """
 
+import contextlib
 import os
 import shutil
 import socket
@@ -13,11 +14,14 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 
 
 def in_ci() -> bool:
@@ -206,6 +210,24 @@ def postgres_admin_url() -> tuple[str, Any]:
         return container.get_connection_url(driver="asyncpg"), container
     unavailable("PostgreSQL")
     raise AssertionError("unreachable")
+
+
+@contextlib.asynccontextmanager
+async def fresh_database_url(backend: str, tmp_path: Path, service: str) -> AsyncIterator[str]:
+    """A fresh, empty database for `service` on `backend`: a SQLite file in `tmp_path`, or a PostgreSQL database
+    created here and dropped afterwards (skips, or fails in CI, without PostgreSQL)."""
+    if backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/{service}.db"
+        return
+    admin_url, _ = postgres_admin_url()
+    admin = await asyncpg.connect(make_url(admin_url).set(drivername="postgresql").render_as_string(False))
+    name = f"medic_test_{uuid.uuid4().hex[:10]}_{service}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield with_database(admin_url, name)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
 
 
 def with_database(url: str, database: str) -> str:

@@ -6,16 +6,14 @@ Test modules are imported with --import-mode=importlib, so the others import thi
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from medic.outreach.adapters import orm
 from medic.outreach.bootstrap import OutreachService, build
@@ -37,21 +35,9 @@ SCHOOL = {
 }
 
 
-@asynccontextmanager
-async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+def database_url(backend: str, tmp_path: Path) -> AbstractAsyncContextManager[str]:
     """A fresh, empty outreach database on `backend`, dropped afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/outreach.db"
-        return
-    admin_url, _ = infra.postgres_admin_url()  # skips (or fails in CI) without PostgreSQL
-    admin = await asyncpg.connect(make_url(admin_url).set(drivername="postgresql").render_as_string(False))
-    name = f"medic_test_{uuid.uuid4().hex[:10]}_outreach"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield infra.with_database(admin_url, name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    return infra.fresh_database_url(backend, tmp_path, "outreach")
 
 
 @dataclass

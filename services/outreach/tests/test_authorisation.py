@@ -18,6 +18,7 @@ from services.outreach.tests.primary_support import STUDENT, delivered, known_pa
 from services.outreach.tests.school_support import SCHOOL, Outreach
 from services.outreach.tests.survey_support import questionnaire
 from services.outreach.tests.watcch_support import act, enter, setup
+from tests.support import example_value
 
 C, SV, ST, P, OPS = Role.COORDINATOR, Role.SUPERVISOR, Role.STUDENT, Role.PARTNER, Role.OPS
 
@@ -140,29 +141,6 @@ async def test_every_route_is_in_the_table(outreach_app: Outreach) -> None:
     assert served - UNGUARDED == set(ROUTES), "add the new route to ROUTES with who may call it"
 
 
-def _example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
-    """A value for `schema` from the examples the document gives (every request body field has one)."""
-    if "$ref" in schema:
-        return _example(components[schema["$ref"].rsplit("/", 1)[-1]], components)
-    if "examples" in schema:
-        return schema["examples"][0]
-    if "default" in schema:
-        return schema["default"]
-    for key in ("anyOf", "oneOf", "allOf"):
-        if key in schema:
-            return _example(next(s for s in schema[key] if s.get("type") != "null"), components)
-    if schema.get("type") == "object" or "properties" in schema:
-        required = set(schema.get("required", []))
-        return {
-            name: _example(sub, components)
-            for name, sub in schema.get("properties", {}).items()
-            if name in required or "examples" in sub
-        }
-    if "enum" in schema:
-        return schema["enum"][0]
-    return {"string": "x", "integer": 1, "number": 1, "boolean": False}.get(schema.get("type", "string"))
-
-
 @dataclass
 class Request:
     method: str
@@ -185,7 +163,7 @@ def _requests(outreach_app: Outreach, urn: str, ids: dict[str, str] | None = Non
             request = Request(method.upper(), target)
             content = operation.get("requestBody", {}).get("content", {})
             if "application/json" in content:
-                request.json = _example(content["application/json"]["schema"], components)
+                request.json = example_value(content["application/json"]["schema"], components)
                 for field, name in BODY_IDS.get((method.upper(), path), {}).items():
                     if name in (ids or {}):
                         request.json[field] = (ids or {})[name]

@@ -9,11 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from asgi_lifespan import LifespanManager
 from sqlalchemy import Table, func, select
-from sqlalchemy.engine import make_url
 
 from medic.projects.adapters import orm
 from medic.projects.bootstrap import ProjectsService, build
@@ -24,21 +22,9 @@ from tests import infra
 BACKENDS = ("sqlite", "postgresql")
 
 
-@contextlib.asynccontextmanager
-async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, empty database of the backend (PostgreSQL: created here, dropped afterwards)."""
-    if backend == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/projects.db"
-        return
-    admin_url, _ = infra.postgres_admin_url()  # the local server or POSTGRES_URL; skips (or fails in CI) without
-    admin = await asyncpg.connect(make_url(admin_url).set(drivername="postgresql").render_as_string(False))
-    name = f"medic_test_{uuid.uuid4().hex[:10]}_setup"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield infra.with_database(admin_url, name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+def database_url(backend: str, tmp_path: Path) -> contextlib.AbstractAsyncContextManager[str]:
+    """A fresh, empty projects database on `backend`, dropped afterwards."""
+    return infra.fresh_database_url(backend, tmp_path, "projects")
 
 
 @dataclass

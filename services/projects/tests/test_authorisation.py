@@ -18,6 +18,7 @@ from sqlalchemy import select
 from medic.projects.adapters import orm
 from medic.shared.auth import Role
 from services.projects.tests.project_support import Year, auth_as
+from tests.support import example_value
 
 C, SV, ST, P = Role.COORDINATOR, Role.SUPERVISOR, Role.STUDENT, Role.PARTNER
 STAFF = frozenset({C, SV})
@@ -135,31 +136,6 @@ def test_every_route_is_in_the_table(year: Year) -> None:
     assert served - UNGUARDED == set(ROUTES), "add the new route to ROUTES with who may call it"
 
 
-def _example(schema: dict[str, Any], components: dict[str, Any]) -> Any:
-    """A value for `schema` from the examples the document gives (every request body field has one)."""
-    if "$ref" in schema:
-        return _example(components[schema["$ref"].rsplit("/", 1)[-1]], components)
-    if "examples" in schema:
-        return schema["examples"][0]
-    if "default" in schema:
-        return schema["default"]
-    for key in ("anyOf", "oneOf", "allOf"):
-        if key in schema:
-            return _example(next(s for s in schema[key] if s.get("type") != "null"), components)
-    if schema.get("type") == "object" or "properties" in schema:
-        required = set(schema.get("required", []))
-        return {
-            name: _example(sub, components)
-            for name, sub in schema.get("properties", {}).items()
-            if name in required or "examples" in sub
-        }
-    if schema.get("type") == "array":
-        return []
-    if "enum" in schema:
-        return schema["enum"][0]
-    return {"string": "x", "integer": 1, "number": 1, "boolean": False}.get(schema.get("type", "string"))
-
-
 @dataclass
 class Request:
     method: str
@@ -200,7 +176,7 @@ async def _requests(year: Year) -> dict[tuple[str, str], Request]:
             request = Request(method.upper(), concrete)
             content = operation.get("requestBody", {}).get("content", {})
             if "application/json" in content:
-                request.json = _example(content["application/json"]["schema"], components)
+                request.json = example_value(content["application/json"]["schema"], components)
                 if path == "/projects":
                     request.json["group_id"] = str(year.group)
             elif "text/csv" in content:

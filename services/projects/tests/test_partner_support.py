@@ -6,16 +6,14 @@ Test modules are imported with --import-mode=importlib, so the others import thi
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from asgi_lifespan import LifespanManager
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from medic.projects.adapters import orm
 from medic.projects.bootstrap import ProjectsService, build
@@ -28,21 +26,9 @@ BACKENDS = ["sqlite", "postgresql"]
 REGISTRATION = {"name": "Riverside Food Bank", "kind": "charity", "contact_email": "hello@riverside.example"}
 
 
-@asynccontextmanager
-async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+def database_url(backend: str, tmp_path: Path) -> AbstractAsyncContextManager[str]:
     """A fresh, empty projects database on `backend`, dropped afterwards."""
-    if backend == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/projects.db"
-        return
-    admin_url, _ = infra.postgres_admin_url()  # skips (or fails in CI) without PostgreSQL
-    admin = await asyncpg.connect(make_url(admin_url).set(drivername="postgresql").render_as_string(False))
-    name = f"medic_test_{uuid.uuid4().hex[:10]}_projects"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield infra.with_database(admin_url, name)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    return infra.fresh_database_url(backend, tmp_path, "projects")
 
 
 @dataclass
