@@ -45,6 +45,10 @@ def _app(readiness: dict[str, ReadinessCheck]) -> FastAPI:
         readiness=readiness,
     )
 
+    @app.post("/links/{token}")
+    async def answer_link(token: str) -> None:
+        return None
+
     @app.get("/echo")
     async def echo(request: Request) -> dict[str, Any]:
         return {
@@ -170,3 +174,15 @@ async def test_openapi_lists_the_operations_endpoints(client: httpx.AsyncClient)
     paths = (await client.get("/openapi.json")).json()["paths"]
     assert {"/healthz", "/readyz", "/asyncapi.json"} <= set(paths)
     assert "/asyncapi" not in paths
+
+
+async def test_a_path_holding_a_secret_is_logged_by_its_route_even_when_refused_before_routing(
+    client: httpx.AsyncClient,
+) -> None:
+    secret = "s3cr3t-token-Quillon"
+    with capture_logs() as logs:
+        await client.post(f"/links/{secret}", content=b"x" * 2_000_000)  # refused by the edge: too large
+        await client.get(f"/nowhere/{secret}")  # no route at all
+    paths = [entry["path"] for entry in logs if entry["event"] == "http.request"]
+    assert paths == ["/links/{token}", "/nowhere/…(no route)"]
+    assert secret not in repr(logs)

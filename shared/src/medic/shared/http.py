@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.routing import Match
 
 from medic.shared.asyncapi import AsyncAPIDocument, asyncapi_page
 from medic.shared.auth import TokenVerifier
@@ -60,16 +61,33 @@ class RequestContextMiddleware(BaseHTTPMiddleware):
         response = await call_next(request)
         response.headers[CORRELATION_HEADER] = str(correlation_id)
         if request.url.path not in ("/healthz", "/readyz"):
-            # The route's template, not the path: a path can hold a secret (a verification link's token).
-            route = request.scope.get("route")
             log.info(
                 "http.request",
                 method=request.method,
-                path=getattr(route, "path", None) or request.url.path,
+                path=_route_template(request),
                 status=response.status_code,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
             )
         return response
+
+
+def _route_template(request: Request) -> str:
+    """The route's template, never the path: a path can hold a secret (a verification or referee link's token).
+
+    A request refused before routing (by the HTTP edge) is matched here; one that matches no route is logged by
+    its first segment only.
+    """
+    route = request.scope.get("route")
+    if route is None:
+        for candidate in request.app.routes:
+            if candidate.matches(request.scope)[0] != Match.NONE:
+                route = candidate
+                break
+    template = getattr(route, "path", None)
+    if isinstance(template, str):
+        return template
+    first = request.url.path.lstrip("/").split("/", 1)[0]
+    return f"/{first}/…(no route)" if first else "/"
 
 
 async def validation_error(_: Request, error: Exception) -> JSONResponse:

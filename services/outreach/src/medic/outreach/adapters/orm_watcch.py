@@ -113,6 +113,8 @@ watcch_applications = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Index("ix_watcch_applications_cycle_state", "cycle_id", "state"),
     Index("ix_watcch_applications_offer_expires_at", "offer_expires_at"),
+    # Activities and surveys ask whether a participant is enrolled in a cycle, on every registration and response.
+    Index("ix_watcch_applications_participant_cycle", "participant_id", "cycle_id"),
 )
 
 watcch_referee_links = Table(

@@ -179,7 +179,7 @@ class TeacherFeedbackIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    form_version: StrictInt = Field(ge=1, examples=[1])
+    form_version: StrictInt = Field(ge=1, le=10_000, examples=[1])
     scores: dict[Annotated[str, Field(pattern=TOPIC_ID_PATTERN)], Annotated[StrictInt, Field(ge=1, le=5)]] = Field(
         description="A score 1-5 for every item of that version of the teacher form",
         examples=[{"right_level": 4, "pupils_engaged": 5, "students_prepared": 4, "fits_curriculum": 4,
@@ -206,7 +206,7 @@ class PupilFeedbackIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    form_version: StrictInt = Field(ge=1, examples=[1])
+    form_version: StrictInt = Field(ge=1, le=10_000, examples=[1])
     counts: list[FaceCountsIn] = Field(
         min_length=1,
         max_length=48,

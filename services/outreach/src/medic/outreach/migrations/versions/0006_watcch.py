@@ -98,6 +98,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_watcch_applications_cycle_state", "watcch_applications", ["cycle_id", "state"])
     op.create_index("ix_watcch_applications_offer_expires_at", "watcch_applications", ["offer_expires_at"])
+    op.create_index("ix_watcch_applications_participant_cycle", "watcch_applications", ["participant_id", "cycle_id"])
     op.create_table(
         "watcch_referee_links",
         sa.Column("id", sa.Uuid(), primary_key=True),
@@ -123,6 +124,7 @@ def downgrade() -> None:
     op.drop_table("watcch_fired_timers")
     op.drop_index("ix_watcch_referee_links_application_id", table_name="watcch_referee_links")
     op.drop_table("watcch_referee_links")
+    op.drop_index("ix_watcch_applications_participant_cycle", table_name="watcch_applications")
     op.drop_index("ix_watcch_applications_offer_expires_at", table_name="watcch_applications")
     op.drop_index("ix_watcch_applications_cycle_state", table_name="watcch_applications")
     op.drop_table("watcch_applications")
