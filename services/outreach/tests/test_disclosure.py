@@ -222,3 +222,18 @@ def test_rates_secondary_hides_the_next_smallest_denominator() -> None:
     lines = [Rate("q1", 5, 10), Rate("q2", 20, 30), Rate("q3", 30, 60)]
     rendered = render_rates(lines, HESA)
     assert [r.percentage for r in rendered] == ["..", "..", 50.0, 55.0]
+
+
+def test_a_rate_over_attendances_is_judged_by_the_people_behind_it() -> None:
+    assert HESA.percentage(23, 24, people=3) == ".."
+    assert HESA.percentage(23, 24) == 96.0  # the same figures, if they were 24 people
+    assert HESA.percentage(23, 30, people=23) == 77.0
+    lines = [Rate("workshop", 23, 24, people=3), Rate("talk", 30, 40, people=40)]
+    rendered = render_rates(lines, HESA, overall_people=41)
+    # the workshop rate is hidden on 3 people; the talk rate joins it, since the overall rate would give it away
+    assert [r.percentage for r in rendered] == ["..", "..", 83.0]
+    assert [r.percentage for r in render_rates(lines, HESA, overall_people=20)] == ["..", "..", ".."]
+    with pytest.raises(InvalidFigure):
+        render_rates(lines, HESA)  # an overall rate over attendances needs its distinct people
+    with pytest.raises(InvalidFigure):
+        HESA.percentage(3, 4, people=5)

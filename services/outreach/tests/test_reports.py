@@ -270,3 +270,35 @@ async def test_the_research_extracts_content_at_the_service_layer(outreach_app: 
     assert [(o.stage, o.course_type) for o in completed.outcomes] == [(OutcomeStage.OFFERED, CourseType.NURSING)]
     assert {r.cycle for r in rows} == {first.cycle} and first.cycle.count("/") == 1
     assert not any(value in repr(rows) for value in SENTINELS.values())
+
+
+def test_attendance_rates_and_means_need_enough_distinct_participants_not_attendances() -> None:
+    """3 participants at 8 workshops hold 24 places: still 3 people, so no percentage or mean is shown."""
+    few_people = Facts(
+        attendance=[
+            AttendanceFact(uuid.UUID(int=p), uuid.UUID(int=100 + w), CYCLE, "2026/27", ActivityKind.WORKSHOP,
+                           Attendance.ABSENT if (p, w) == (1, 1) else Attendance.PRESENT, 120)
+            for p in range(1, 4)
+            for w in range(1, 9)
+        ],
+    )  # fmt: skip
+    for policy in (HESA, OFS):
+        report = render(build(few_people), policy)
+        rate = section(report, "attendance_rate")
+        assert row(rate, "workshop")["percentage"] == policy.mark
+        assert row(rate, "All activities")["percentage"] == policy.mark
+        assert row(section(report, "attendance_hours"), "workshop")["values"]["mean_hours"] == policy.mark
+    exact = render(build(few_people), NONE)  # the exact figures are kept: only rendering hides them
+    assert row(section(exact, "attendance_rate"), "workshop")["percentage"] == 95.8
+    assert row(section(exact, "attendance_hours"), "workshop")["values"]["mean_hours"] == 2.0
+    # 23 people, one place each, are enough for a percentage; 8 people for a mean
+    many_people = Facts(
+        attendance=[
+            AttendanceFact(uuid.UUID(int=p), uuid.UUID(int=100), CYCLE, "2026/27", ActivityKind.WORKSHOP,
+                           Attendance.PRESENT, 90)
+            for p in range(1, 24)
+        ],
+    )  # fmt: skip
+    report = render(build(many_people), HESA)
+    assert row(section(report, "attendance_rate"), "workshop")["percentage"] == 100.0
+    assert row(section(report, "attendance_hours"), "workshop")["values"]["mean_hours"] == 1.5

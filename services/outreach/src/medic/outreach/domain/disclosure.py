@@ -71,11 +71,15 @@ class DisclosurePolicy:
     def percentage_hidden(self, denominator: int) -> bool:
         return denominator == 0 or Decimal(denominator) < self.percentage_min_denominator
 
-    def percentage(self, numerator: int, denominator: int) -> Rendered:
-        """100 * numerator / denominator from the exact figures, or the mark on a low denominator."""
+    def percentage(self, numerator: int, denominator: int, *, people: int | None = None) -> Rendered:
+        """100 * numerator / denominator from the exact figures, or the mark on a low denominator. When the
+        denominator counts something other than people (attendances), `people` is the number of distinct people
+        behind it, and the threshold applies to them."""
         if numerator < 0 or denominator < 0 or numerator > denominator:
             raise InvalidFigure("a percentage's numerator is between 0 and its denominator")
-        if self.percentage_hidden(denominator):
+        if people is not None and not 0 <= people <= denominator:
+            raise InvalidFigure("the people behind a percentage are between 0 and its denominator")
+        if denominator == 0 or self.percentage_hidden(denominator if people is None else people):
             return self.mark
         value = Decimal(100 * numerator) / Decimal(denominator)
         return float(value.quantize(Decimal(1).scaleb(-self.percentage_decimals), rounding=ROUND_HALF_UP))
@@ -332,11 +336,19 @@ def render_counts(table: CountTable, policy: DisclosurePolicy) -> RenderedTable:
 
 @dataclass(frozen=True)
 class Rate:
-    """A percentage of a group: `numerator` of `denominator` people (e.g. enrolled of those offered)."""
+    """A percentage of a group: `numerator` of `denominator` people (e.g. enrolled of those offered). When the
+    denominator counts something else (attendances: one person may hold several), `people` is the number of
+    distinct people behind it, and the thresholds apply to them, not to the denominator."""
 
     label: str
     numerator: int
     denominator: int
+    people: int | None = None  # None: the denominator counts people
+
+    @property
+    def headcount(self) -> int:
+        """The people the percentage is based on, for the thresholds."""
+        return self.denominator if self.people is None else self.people
 
 
 @dataclass(frozen=True)
@@ -350,29 +362,39 @@ class RenderedRate:
 def hidden_rates(rates: Sequence[Rate], policy: DisclosurePolicy, *, with_overall: bool) -> frozenset[int]:
     """Which groups' percentages are hidden: those on low denominators and, beside an overall percentage, the
     next smallest group when only one would be hidden (the overall rate and the others would give it away)."""
-    hidden = {i for i, r in enumerate(rates) if policy.percentage_hidden(r.denominator)}
+    hidden = {i for i, r in enumerate(rates) if r.denominator == 0 or policy.percentage_hidden(r.headcount)}
     telling = [i for i in hidden if rates[i].denominator > 0]  # a rate of nobody (0 of 0) gives nothing away
     shown = [i for i in range(len(rates)) if i not in hidden]
     if with_overall and len(telling) == 1 and shown:
-        hidden.add(min(shown, key=lambda i: (rates[i].denominator, i)))
+        hidden.add(min(shown, key=lambda i: (rates[i].headcount, rates[i].denominator, i)))
     return frozenset(hidden)
 
 
 def render_rates(
-    rates: Sequence[Rate], policy: DisclosurePolicy, *, overall_label: str | None = "All"
+    rates: Sequence[Rate],
+    policy: DisclosurePolicy,
+    *,
+    overall_label: str | None = "All",
+    overall_people: int | None = None,
 ) -> list[RenderedRate]:
     """Each group's percentage under the policy and, unless `overall_label` is None, the overall one from the
-    exact sums (assumes the groups do not overlap). Counts are rounded like any count."""
+    exact sums (assumes the groups' denominators do not overlap). Counts are rounded like any count. When the rates
+    count something other than people (`Rate.people` given), the overall rate needs `overall_people`, the distinct
+    people behind all of them (one person may be behind several groups' rates)."""
     for rate in rates:
         if rate.numerator < 0 or rate.numerator > rate.denominator:
             raise InvalidFigure("a percentage's numerator is between 0 and its denominator")
+        if rate.people is not None and not 0 <= rate.people <= rate.denominator:
+            raise InvalidFigure("the people behind a percentage are between 0 and its denominator")
+    if overall_label is not None and overall_people is None and any(r.people is not None for r in rates):
+        raise InvalidFigure("an overall rate of something other than people needs the distinct people behind it")
     hidden = hidden_rates(rates, policy, with_overall=overall_label is not None)
     out = [
         RenderedRate(
             label=r.label,
             numerator=policy.count(r.numerator),
             denominator=policy.count(r.denominator),
-            percentage=policy.mark if i in hidden else policy.percentage(r.numerator, r.denominator),
+            percentage=policy.mark if i in hidden else policy.percentage(r.numerator, r.denominator, people=r.people),
         )
         for i, r in enumerate(rates)
     ]
@@ -383,7 +405,7 @@ def render_rates(
                 label=overall_label,
                 numerator=policy.count(numerator),
                 denominator=policy.count(denominator),
-                percentage=policy.percentage(numerator, denominator),
+                percentage=policy.percentage(numerator, denominator, people=overall_people),
             )
         )
     return out

@@ -159,13 +159,14 @@ class RateSection:
     rates: tuple[Rate, ...]
     overall: str | None  # the overall row's label, None when the groups overlap
     note: str = ""
+    overall_people: int | None = None  # distinct people behind the overall rate, when the rates carry `people`
 
 
 @dataclass(frozen=True)
 class MeanRow:
     label: str
     counts: tuple[int, ...]  # rounded like any count
-    n: int  # the people the means are over
+    n: int  # the distinct people the means are over (the thresholds apply to them, not to the rows counted)
     means: tuple[Decimal | None, ...]
 
 
@@ -279,15 +280,20 @@ def attendance_sections(records: Sequence[AttendanceFact]) -> list[Section]:
         )
         for k in kinds
     )
-    rates = tuple(
-        Rate(k, sum(1 for r in by_kind[k] if r.attendance in ATTENDED), sum(1 for r in by_kind[k] if r.attendance))
-        for k in kinds
-    )
+    # One participant holds several places, so a rate or mean over attendances is shown only when enough distinct
+    # participants are behind it: 3 people at 8 workshops are 24 attendances, and still 3 people.
+    rates = []
+    for k in kinds:
+        recorded = [r for r in by_kind[k] if r.attendance]
+        attended_here = sum(1 for r in recorded if r.attendance in ATTENDED)
+        rates.append(Rate(k, attended_here, len(recorded), people=len({r.participant_id for r in recorded})))
+    overall_people = len({r.participant_id for r in records if r.attendance})
     hours = []
     for k in kinds:
         attended = [r for r in by_kind[k] if r.attendance in ATTENDED and r.minutes is not None]
         total = sum((Decimal(r.minutes or 0) for r in attended), Decimal(0)) / 60
-        hours.append(MeanRow(k, (len(attended),), len(attended), (total / len(attended) if attended else None,)))
+        people = len({r.participant_id for r in attended})
+        hours.append(MeanRow(k, (len(attended),), people, (total / len(attended) if attended else None,)))
     return [
         CountSection(
             "attendance",
@@ -297,8 +303,10 @@ def attendance_sections(records: Sequence[AttendanceFact]) -> list[Section]:
         RateSection(
             "attendance_rate",
             "WATCCH activities: attended (present, late or left part-way) of attendance recorded",
-            rates,
+            tuple(rates),
             "All activities",
+            "Counted per place held; a percentage is shown only when enough distinct participants are behind it.",
+            overall_people,
         ),
         MeanSection(
             "attendance_hours",
@@ -306,6 +314,7 @@ def attendance_sections(records: Sequence[AttendanceFact]) -> list[Section]:
             ("attendances",),
             ("mean_hours",),
             tuple(hours),
+            "A mean is shown only when enough distinct participants are behind it.",
         ),
     ]
 
@@ -401,7 +410,9 @@ def render_section(section: Section, policy: DisclosurePolicy) -> dict[str, Any]
         return {**head, "kind": "counts", "columns": list(shown.columns), "rows": rows, "totals": totals,
                 "total": shown.total}  # fmt: skip
     if isinstance(section, RateSection):
-        lines = render_rates(section.rates, policy, overall_label=section.overall)
+        lines = render_rates(
+            section.rates, policy, overall_label=section.overall, overall_people=section.overall_people
+        )
         rows = [
             {"label": r.label, "numerator": r.numerator, "denominator": r.denominator, "percentage": r.percentage}
             for r in lines
