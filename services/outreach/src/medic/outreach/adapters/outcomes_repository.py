@@ -4,10 +4,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic.outreach.adapters.orm_outcomes import progression_outcomes
-from medic.outreach.domain.outcomes import Outcome
+from medic.outreach.domain.outcomes import ALREADY_RECORDED, Outcome, OutcomeConflict
 from medic.shared.contracts.outreach.outcomes import CourseType, OutcomeSource, OutcomeStage
 
 
@@ -28,18 +29,22 @@ class OutcomeRepository:
         self._connection = connection
 
     async def add(self, outcome: Outcome, *, now: datetime) -> None:
-        await self._connection.execute(
-            insert(progression_outcomes).values(
-                id=outcome.id,
-                participant_id=outcome.participant_id,
-                stage=outcome.stage.value,
-                course_type=outcome.course_type.value,
-                entry_year=outcome.entry_year,
-                source=outcome.source.value,
-                occurred_on=outcome.occurred_on,
-                recorded_at=now,
+        try:
+            await self._connection.execute(
+                insert(progression_outcomes).values(
+                    id=outcome.id,
+                    participant_id=outcome.participant_id,
+                    stage=outcome.stage.value,
+                    course_type=outcome.course_type.value,
+                    entry_year=outcome.entry_year,
+                    source=outcome.source.value,
+                    occurred_on=outcome.occurred_on,
+                    recorded_at=now,
+                )
             )
-        )
+        except IntegrityError as error:  # a concurrent request recorded the same fact from the same source first
+            # (uq_progression_outcomes_fact; the unit of work rolls back): the same 409 as when it was seen before
+            raise OutcomeConflict(ALREADY_RECORDED) from error
 
     async def find(self, outcome: Outcome) -> Outcome | None:
         """The recorded outcome with the same participant, stage, course type, year of entry and source."""

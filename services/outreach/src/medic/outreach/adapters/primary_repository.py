@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic.outreach.adapters.orm_partners import known_partners
@@ -22,6 +23,8 @@ from medic.outreach.adapters.orm_primary import (
     school_partners,
 )
 from medic.outreach.domain.primary import (
+    FORM_VERSION_RACE,
+    Conflict,
     Delivery,
     FaceCounts,
     Form,
@@ -34,6 +37,7 @@ from medic.outreach.domain.primary import (
     TeacherFeedback,
     Term,
     Topic,
+    topic_exists,
 )
 from medic.outreach.domain.primary_lifecycle import State
 from medic.shared.contracts.outreach.primary import YearGroup
@@ -116,11 +120,14 @@ class PrimaryRepository:
         return [_topic(row) for row in await self._connection.execute(query)]
 
     async def add_topic(self, topic: Topic, *, now: datetime) -> None:
-        await self._connection.execute(
-            insert(primary_topics).values(
-                id=topic.id, name=topic.name, statutory=topic.statutory, retired=topic.retired, created_at=now
+        try:
+            await self._connection.execute(
+                insert(primary_topics).values(
+                    id=topic.id, name=topic.name, statutory=topic.statutory, retired=topic.retired, created_at=now
+                )
             )
-        )
+        except IntegrityError as error:  # a concurrent request added the id first (the unit of work rolls back)
+            raise Conflict("id", topic_exists(topic.id)) from error
 
     async def set_retired(self, topic_id: str, retired: bool) -> None:
         await self._connection.execute(
@@ -150,9 +157,12 @@ class PrimaryRepository:
 
     async def add_form(self, form: Form, *, now: datetime) -> None:
         items = [{"key": item.key, "text": item.text} for item in form.items]
-        await self._connection.execute(
-            insert(primary_forms).values(kind=form.kind.value, version=form.version, items=items, created_at=now)
-        )
+        try:
+            await self._connection.execute(
+                insert(primary_forms).values(kind=form.kind.value, version=form.version, items=items, created_at=now)
+            )
+        except IntegrityError as error:  # a concurrent request took the same next version (the primary key)
+            raise Conflict("items", FORM_VERSION_RACE) from error
 
     # Sessions
 

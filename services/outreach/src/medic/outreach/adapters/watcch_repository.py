@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic.outreach.adapters.orm_watcch import (
@@ -27,7 +28,9 @@ from medic.outreach.domain.watcch import (
     CycleStatus,
     QueueKey,
     State,
+    WatcchConflict,
     YearGroup,
+    cycle_exists,
 )
 from medic.outreach.domain.watcch_eligibility import (
     Decision,
@@ -118,9 +121,13 @@ class WatcchRepository:
     # --- cycles ---------------------------------------------------------------------------------------------
 
     async def add_cycle(self, cycle: Cycle, *, now: datetime) -> None:
-        await self._connection.execute(
-            insert(watcch_cycles).values(id=cycle.id, places_taken=0, created_at=now, **_cycle_values(cycle))
-        )
+        try:
+            await self._connection.execute(
+                insert(watcch_cycles).values(id=cycle.id, places_taken=0, created_at=now, **_cycle_values(cycle))
+            )
+        except IntegrityError as error:  # a concurrent request made the year's cycle first (the unit of work
+            # rolls back): the same 409 as when it was seen before
+            raise WatcchConflict(cycle_exists(cycle.academic_year), "academic_year") from error
         await self.save_rules(cycle.id, cycle.rules, now=now)
 
     async def save_rules(self, cycle_id: uuid.UUID, rules: RuleSet, *, now: datetime) -> None:

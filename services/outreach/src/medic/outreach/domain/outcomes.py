@@ -32,6 +32,9 @@ class OutcomeConflict(Exception):
     """The same outcome from the same source is recorded already."""
 
 
+ALREADY_RECORDED = "this outcome (stage, course type and year of entry) is already recorded from this source"
+
+
 @dataclass(frozen=True)
 class Outcome:
     id: uuid.UUID

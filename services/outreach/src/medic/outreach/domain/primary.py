@@ -75,6 +75,13 @@ class Conflict(Exception):
         self.field = field
 
 
+def topic_exists(topic_id: str) -> str:
+    return f"a topic with the id {topic_id} exists"
+
+
+FORM_VERSION_RACE = "another version of this form was added at the same moment: read the forms and try again"
+
+
 class Level(StrEnum):
     """How far a session goes, for the class teacher to agree beforehand (pitching is what goes wrong most):
     introductory (first contact with the topic), core (what the year group's curriculum expects), extension

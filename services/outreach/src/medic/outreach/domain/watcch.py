@@ -69,6 +69,10 @@ class WatcchConflict(Exception):
         self.field = field
 
 
+def cycle_exists(academic_year: str) -> str:
+    return f"there is a cycle for {academic_year} already"
+
+
 class WatcchNotFound(Exception):
     pass
 

@@ -5,7 +5,13 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from medic.outreach.adapters.uow import OutreachUnitOfWork
-from medic.outreach.domain.outcomes import Outcome, OutcomeConflict, OutcomeNotFound, RecordOutcome
+from medic.outreach.domain.outcomes import (
+    ALREADY_RECORDED,
+    Outcome,
+    OutcomeConflict,
+    OutcomeNotFound,
+    RecordOutcome,
+)
 from medic.shared.contracts.outreach.outcomes import OutcomeRecordedV1
 from medic.shared.events import Envelope
 
@@ -26,9 +32,7 @@ async def record_outcome(command: RecordOutcome, uow: OutreachUnitOfWork, *, tod
         if not await uow.watcch.participant_exists(command.participant_id):
             raise OutcomeNotFound(f"no participant {command.participant_id}")
         if await uow.outcomes.find(outcome) is not None:
-            raise OutcomeConflict(
-                "this outcome (stage, course type and year of entry) is already recorded from this source"
-            )
+            raise OutcomeConflict(ALREADY_RECORDED)
         await uow.outcomes.add(outcome, now=datetime.now(UTC))
         event = OutcomeRecordedV1(
             outcome_id=outcome.id,

@@ -27,6 +27,7 @@ from medic.outreach.domain.primary import (
     Topic,
     clean_text,
     key_stage,
+    topic_exists,
 )
 from medic.outreach.domain.primary_commands import (
     Caller,
@@ -99,7 +100,7 @@ async def add_topic(topic_id: str, name: str, uow: OutreachUnitOfWork) -> Topic:
     topic = Topic.create(id=topic_id, name=name)
     async with uow:
         if await uow.primary.topic(topic.id) is not None:
-            raise Conflict("id", f"a topic with the id {topic.id} exists")
+            raise Conflict("id", topic_exists(topic.id))
         await uow.primary.add_topic(topic, now=datetime.now(UTC))
         await uow.commit()
     return topic

@@ -35,6 +35,7 @@ from medic.outreach.domain.watcch import (
     YearGroup,
     academic_year_start,
     check,
+    cycle_exists,
     options,
 )
 from medic.outreach.domain.watcch_eligibility import (
@@ -129,7 +130,7 @@ async def create_cycle(fields: CycleFields, uow: OutreachUnitOfWork) -> CycleVie
     ).check()
     async with uow:
         if await uow.watcch.cycle_by_year(cycle.academic_year) is not None:
-            raise WatcchConflict(f"there is a cycle for {cycle.academic_year} already", "academic_year")
+            raise WatcchConflict(cycle_exists(cycle.academic_year), "academic_year")
         await uow.watcch.add_cycle(cycle, now=now)
         await uow.commit()
     return CycleView(cycle, {})
