@@ -124,10 +124,35 @@ async def test_a_rules_change_after_the_first_application_is_a_new_version(outre
     assert changed.status_code == 200 and changed.json()["rules_version"] == 2
     assert (await outreach_app.client.get(f"/watcch/applications/{first['id']}", headers=outreach_app.coordinator)
             ).json()["rules_version"] == 1  # fmt: skip
+    # Judged by version 2, newcomers fill both places; the first, eligible now, joins the waitlist as a submission
+    # would, and is offered the next place that frees.
+    second, third = await enter(outreach_app, cycle["id"]), await enter(outreach_app, cycle["id"])
+    assert (second["state"], third["state"]) == ("offered", "offered")
     again = await act(outreach_app, first["id"], "reevaluate")
-    assert again.json()["state"] == "eligible" and again.json()["rules_version"] == 2
-    # Queued, and at once offered: a place was free and no one was ahead.
-    assert (await act(outreach_app, first["id"], "waitlist")).json()["state"] == "offered"
+    assert again.json()["state"] == "waitlisted" and again.json()["rules_version"] == 2
+    assert (await act(outreach_app, second["id"], "decline")).json()["state"] == "declined"
+    assert await state(outreach_app, first["id"]) == "offered"
+    types = [t for t, b in await outreach_app.outbox() if first["id"] in b]
+    assert types[-3:] == [
+        "outreach.watcch_application.decided.v1",
+        "outreach.watcch_application.waitlisted.v1",
+        "outreach.watcch_application.offered.v1",
+    ]
+
+
+async def test_a_reevaluation_into_eligible_is_offered_a_free_place_at_once(outreach_app: Outreach) -> None:
+    cycle = await setup(outreach_app)
+    first = await enter(outreach_app, cycle["id"], home_postcode="EC1A 1BB", indicators={"free_school_meals": "yes"})
+    assert first["state"] == "ineligible"
+    rules = [{"kind": "at_least", "n": 1, "criteria": [
+        {"kind": "individual", "measure": "free_school_meals", "values": ["yes"]}]}]  # fmt: skip
+    await outreach_app.client.patch(
+        f"/watcch/cycles/{cycle['id']}", json={"rules": rules}, headers=outreach_app.coordinator
+    )
+    again = await act(outreach_app, first["id"], "reevaluate")
+    assert again.json()["state"] == "offered" and again.json()["offer_expires_at"] is not None
+    got = (await outreach_app.client.get(f"/watcch/cycles/{cycle['id']}", headers=outreach_app.coordinator)).json()
+    assert got["places_taken"] == 1
 
 
 @pytest.mark.parametrize(

@@ -175,26 +175,61 @@ async def cancel_registration(command: CancelRegistration, uow: OutreachUnitOfWo
         activity.refuse_if_cancelled()
         if before.attendance is not None:
             raise ActivityConflict("attendance is recorded: the registration can no longer be cancelled")
-        now = datetime.now(UTC)
-        cancelled = Registration(activity.id, before.participant_id, RegistrationStatus.CANCELLED, before.asked_at)
-        await uow.activities.save_registration(cancelled, now=now, new=False)
-        promoted: list[Registration] = []
-        if before.status is RegistrationStatus.REGISTERED:
-            await uow.activities.free_place(activity.id)
-            promoted = await _promote(uow, activity.id, now)
-        await _publish_registration(uow, RegistrationCancelledV1, activity.id, cancelled, command.correlation_id)
-        for registration in promoted:
-            await _publish_registration(
-                uow, RegistrationConfirmedV1, activity.id, registration, command.correlation_id, from_waitlist=True
-            )
+        change = await _cancel(uow, activity, before, datetime.now(UTC), command.correlation_id)
         await uow.commit()
+    return change
+
+
+async def _cancel(
+    uow: OutreachUnitOfWork, activity: Activity, before: Registration, now: datetime, correlation_id: uuid.UUID
+) -> RegistrationChange:
+    """Cancels an open registration (the activity's row locked by the caller): a place it held goes to the head
+    of the waitlist. Publishes registration_cancelled, then registration_confirmed for each promotion."""
+    cancelled = Registration(activity.id, before.participant_id, RegistrationStatus.CANCELLED, before.asked_at)
+    await uow.activities.save_registration(cancelled, now=now, new=False)
+    promoted: list[Registration] = []
+    if before.status is RegistrationStatus.REGISTERED:
+        await uow.activities.free_place(activity.id)
+        promoted = await _promote(uow, activity.id, now)
+    await _publish_registration(uow, RegistrationCancelledV1, activity.id, cancelled, correlation_id)
+    for registration in promoted:
+        await _publish_registration(
+            uow, RegistrationConfirmedV1, activity.id, registration, correlation_id, from_waitlist=True
+        )
     return RegistrationChange(cancelled, promoted[0] if promoted else None)
 
 
+async def release_participant(
+    uow: OutreachUnitOfWork, participant_id: uuid.UUID, cycle_id: uuid.UUID, now: datetime, correlation_id: uuid.UUID
+) -> list[RegistrationChange]:
+    """A participant withdrawn from the cycle gives up their places and waitlist positions in the cycle's
+    activities still to come (not started, not cancelled), as if each had been cancelled, in the caller's
+    transaction: each activity's row is locked in turn and its freed place goes to the head of its waitlist.
+    Activities that have started or were cancelled keep their registrations, for the record."""
+    changes = []
+    for activity, registration in await uow.activities.history(participant_id):
+        if activity.cycle_id != cycle_id or registration.status is RegistrationStatus.CANCELLED:
+            continue
+        locked = await uow.activities.lock(activity.id)
+        before = await uow.activities.registration(activity.id, participant_id)  # again, now that it is ours
+        if locked is None or before is None or before.status is RegistrationStatus.CANCELLED:
+            continue
+        if locked.cancelled_at is not None or locked.starts_at <= now or before.attendance is not None:
+            continue
+        changes.append(await _cancel(uow, locked, before, now, correlation_id))
+    return changes
+
+
 async def _promote(uow: OutreachUnitOfWork, activity_id: uuid.UUID, now: datetime) -> list[Registration]:
-    """The head of the waitlist into each free place, in order (the activity's row is locked)."""
+    """The waitlist, in order, into each free place (the activity's row is locked). Someone whose application to
+    the activity's cycle is no longer enrolled (completed, withdrawn) is passed over and keeps their entry."""
+    activity = await _activity(uow, activity_id)
     promoted = []
-    while (head := await uow.activities.head_of_waitlist(activity_id)) is not None:
+    for head in await uow.activities.registrations(activity_id):
+        if head.status is not RegistrationStatus.WAITLISTED:
+            continue
+        if not await uow.watcch.is_enrolled(head.participant_id, activity.cycle_id):
+            continue
         if not await uow.activities.take_place(activity_id):
             break
         registration = Registration(activity_id, head.participant_id, RegistrationStatus.REGISTERED, head.asked_at)

@@ -47,9 +47,13 @@ from medic.outreach.domain.watcch_eligibility import (
     validate,
 )
 from medic.outreach.domain.watcch_people import PersonalDetails
+from medic.outreach.service_layer.activities import release_participant
 from medic.outreach.service_layer.area_indicators import derive_for_participant
 from medic.shared.contracts.outreach import watcch as events
 from medic.shared.events import Envelope, EventPayload
+from medic.shared.logging import get_logger
+
+log = get_logger(__name__)
 
 DRAW_RANGE = 2**31 - 1
 
@@ -388,6 +392,9 @@ async def take_action(
                 uow, events.WatcchApplicationDecidedV1, after, correlation_id,
                 eligible=decision.eligible, rules_version=decision.rules_version, reevaluation=True,
             )  # fmt: skip
+            if after.state is State.ELIGIBLE and before.state is not State.ELIGIBLE:  # newly eligible: queued
+                after = await _waitlist(uow, after, Actor.SYSTEM, now, correlation_id)
+                await _fill(uow, cycle, now, correlation_id)
         elif action is Action.WAITLIST:
             after = await _waitlist(uow, before, actor, now, correlation_id)
             await _fill(uow, cycle, now, correlation_id)
@@ -402,6 +409,9 @@ async def take_action(
             await _publish_application(
                 uow, events.WatcchApplicationWithdrawnV1, after, correlation_id, previous_state=before.state.value
             )
+            # Their places and waitlist positions in the cycle's activities to come go to others (completing
+            # keeps them: a completed participant's record stays as it was).
+            await release_participant(uow, before.participant_id, cycle.id, now, correlation_id)
         elif action in _MOVES:
             target, kind = _MOVES[action]
             check(before.state, action, actor)
@@ -423,31 +433,41 @@ async def take_action(
 
 
 async def expire_offers(uow: OutreachUnitOfWork, *, now: datetime) -> list[uuid.UUID]:
-    """Every offer past its lifetime becomes offer_expired, once (keyed), and its place goes to the waitlist."""
+    """Every offer past its lifetime becomes offer_expired, once (keyed), and its place goes to the waitlist. Each
+    in its own transaction: one that meets a conflict is rolled back, logged and left for the next tick, and the
+    others go on."""
     async with uow:
         due = await uow.watcch.offers_expired_by(now)
     expired = []
     for candidate in due:
-        async with uow:
-            cycle = await _locked_cycle(uow, candidate.cycle_id)
-            application = await uow.watcch.application(candidate.id)
-            if application is None or not application.offer_expired(now):
-                continue  # accepted, declined or withdrawn meanwhile
-            assert application.offered_at is not None
-            correlation_id = uuid.uuid4()
-            after = application.moved(Action.EXPIRE, State.OFFER_EXPIRED, Actor.SYSTEM)
-            event = events.WatcchApplicationOfferExpiredV1(**_ids(after))
-            envelope = Envelope.wrap(event, subject=f"watcch/applications/{after.id}", correlation_id=correlation_id)
-            key = f"offer_expiry:{application.id}:{application.offered_at.isoformat()}"
-            if not await uow.watcch.fire_once(key, event_id=envelope.id, event_type=envelope.type, now=now):
-                continue
-            await _save(uow, after, application.state, now)
-            await uow.publish(envelope)
-            await uow.watcch.release_place(cycle.id)
-            await _fill(uow, cycle, now, correlation_id)
-            await uow.commit()
-            expired.append(application.id)
+        try:
+            if await _expire_offer(uow, candidate, now):
+                expired.append(candidate.id)
+        except WatcchConflict as conflict:
+            log.warning("watcch.offer_expiry_conflict", application_id=str(candidate.id), field=conflict.field)
     return expired
+
+
+async def _expire_offer(uow: OutreachUnitOfWork, candidate: Application, now: datetime) -> bool:
+    async with uow:
+        cycle = await _locked_cycle(uow, candidate.cycle_id)
+        application = await uow.watcch.application(candidate.id)
+        if application is None or not application.offer_expired(now):
+            return False  # accepted, declined or withdrawn meanwhile
+        assert application.offered_at is not None
+        correlation_id = uuid.uuid4()
+        after = application.moved(Action.EXPIRE, State.OFFER_EXPIRED, Actor.SYSTEM)
+        event = events.WatcchApplicationOfferExpiredV1(**_ids(after))
+        envelope = Envelope.wrap(event, subject=f"watcch/applications/{after.id}", correlation_id=correlation_id)
+        key = f"offer_expiry:{application.id}:{application.offered_at.isoformat()}"
+        if not await uow.watcch.fire_once(key, event_id=envelope.id, event_type=envelope.type, now=now):
+            return False
+        await _save(uow, after, application.state, now)
+        await uow.publish(envelope)
+        await uow.watcch.release_place(cycle.id)
+        await _fill(uow, cycle, now, correlation_id)
+        await uow.commit()
+    return True
 
 
 async def get_application(application_id: uuid.UUID, uow: OutreachUnitOfWork) -> ApplicationView:
