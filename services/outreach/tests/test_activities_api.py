@@ -59,26 +59,26 @@ async def test_places_fill_then_the_waitlist_moves_by_itself_when_one_frees(outr
 
 
 @pytest.mark.parametrize(
-    ("fields", "field"),
+    ("fields", "field", "code"),
     [
-        ({"kind": "work_experience", "host_kind": "gp_practice", "capacity": 3}, "capacity"),
-        ({"kind": "work_experience"}, "host_kind"),
-        ({"host_kind": "gp_practice"}, "host_kind"),
-        ({"ends_at": (NOW - timedelta(hours=2)).isoformat()}, "ends_at"),
-        ({"capacity": 0}, "capacity"),
-        ({"capacity": 501}, "capacity"),
-        ({"title": "  "}, "title"),
-        ({"kind": "party"}, "kind"),
-        ({"starts_at": "2027-02-06T10:00:00"}, "starts_at"),
+        ({"kind": "work_experience", "host_kind": "gp_practice", "capacity": 3}, "capacity", 409),
+        ({"kind": "work_experience"}, "host_kind", 409),
+        ({"host_kind": "gp_practice"}, "host_kind", 409),
+        ({"ends_at": (NOW - timedelta(hours=2)).isoformat()}, "ends_at", 409),
+        ({"capacity": 0}, "capacity", 422),
+        ({"capacity": 501}, "capacity", 422),
+        ({"title": "  "}, "title", 422),
+        ({"kind": "party"}, "kind", 422),
+        ({"starts_at": "2027-02-06T10:00:00"}, "starts_at", 422),
     ],
 )
-async def test_bad_activities_are_422_naming_the_field_and_change_nothing(
-    outreach_app: Outreach, fields: dict[str, object], field: str
+async def test_bad_activities_are_422_or_contradictions_409_naming_the_field_and_change_nothing(
+    outreach_app: Outreach, fields: dict[str, object], field: str, code: int
 ) -> None:
     cycle_id, _ = await cycle_with(outreach_app, 0)
     body = activity_body(cycle_id, **fields)
     response = await outreach_app.client.post("/activities", json=body, headers=outreach_app.coordinator)
-    assert response.status_code == 422, response.text
+    assert response.status_code == code, response.text
     assert field in response.json()["detail"][0]["loc"]
     assert await outreach_app.count(activities) == 0
 
@@ -139,9 +139,11 @@ async def test_attendance_with_hours_and_the_participants_history(outreach_app: 
     assert present.status_code == 200, present.text
     assert (present.json()["attendance"], present.json()["hours"]) == ("present", "5.50")
     assert (await put(started, ben, {"attendance": "late"})).json()["detail"][0]["loc"] == ["body", "hours"]
-    assert (await put(started, ben, {"attendance": "late", "hours": 7})).status_code == 422  # longer than the day
-    assert (await put(started, ben, {"attendance": "absent", "hours": 2})).status_code == 422
+    assert (await put(started, ben, {"attendance": "late", "hours": 7})).status_code == 409  # longer than the day
+    assert (await put(started, ben, {"attendance": "absent", "hours": 2})).status_code == 409
     assert (await put(started, ben, {"attendance": "late", "hours": 0.3})).status_code == 422  # quarter hours
+    assert (await put(started, ben, {"attendance": "late", "hours": ""})).status_code == 422  # a number
+    assert (await put(started, ben, {"attendance": "late", "hours": "4.75"})).status_code == 422
     assert (await put(started, ben, {"attendance": "late", "hours": 4.75})).status_code == 200
     assert (await put(started, cai, {"attendance": "present"})).status_code == 409  # waitlisted
     assert (await put(future, ada, {"attendance": "present"})).status_code == 409  # not started
@@ -242,7 +244,7 @@ async def test_more_places_go_to_the_waitlist_and_never_fewer_than_are_held(outr
     assert missing.status_code == 404
     placement = await schedule(app, cycle_id, kind="work_experience", host_kind="gp_practice", capacity=2)
     odd = await app.client.put(f"/activities/{placement['id']}/capacity", json={"capacity": 3}, headers=app.coordinator)
-    assert odd.status_code == 422 and odd.json()["detail"][0]["loc"] == ["body", "capacity"]
+    assert odd.status_code == 409 and odd.json()["detail"][0]["loc"] == ["body", "capacity"]
     types = [t for t, _ in await app.outbox() if t.startswith("outreach.activity.")]
     assert types.count("outreach.activity.capacity_changed.v1") == 2
     assert types.count("outreach.activity.registration_confirmed.v1") == 3

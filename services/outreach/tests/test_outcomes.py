@@ -122,6 +122,9 @@ async def test_an_unknown_participant_is_404(outreach_app: Outreach) -> None:
         ({"course_type": "law"}, "course_type"),
         ({"source": "rumour"}, "source"),
         ({"entry_year": "2027"}, "entry_year"),
+        ({"entry_year": 2027.5}, "entry_year"),
+        ({"entry_year": 2101}, "entry_year"),
+        ({"occurred_on": 0}, "occurred_on"),
         ({"entry_year": 1999}, "entry_year"),
         ({"occurred_on": "2026-02-30"}, "occurred_on"),
         ({"institution": "Anywhere University"}, "institution"),
@@ -139,11 +142,16 @@ async def test_bad_input_is_422_naming_the_field_and_changes_nothing(
     assert await outreach_app.count(progression_outcomes) == 0
 
 
-async def test_a_future_date_is_422_from_the_domain(outreach_app: Outreach) -> None:
+async def test_a_future_date_is_409_from_the_domain_naming_the_field(outreach_app: Outreach) -> None:
     pid = await participant(outreach_app)
     future = (TODAY + timedelta(days=2)).isoformat()
     response = await outreach_app.client.post(
         f"/participants/{pid}/outcomes", json=body(occurred_on=future), headers=outreach_app.coordinator
     )
-    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "occurred_on"]
+    assert response.status_code == 409 and response.json()["detail"][0]["loc"] == ["body", "occurred_on"]
+    ahead = body(entry_year=TODAY.year + 4)
+    response = await outreach_app.client.post(
+        f"/participants/{pid}/outcomes", json=ahead, headers=outreach_app.coordinator
+    )
+    assert response.status_code == 409 and response.json()["detail"][0]["loc"] == ["body", "entry_year"]
     assert await outreach_app.count(progression_outcomes) == 0

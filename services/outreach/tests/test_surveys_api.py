@@ -30,7 +30,10 @@ async def test_a_used_version_is_never_edited_a_change_is_a_new_version(outreach
     # A new version: a code keeps its statement.
     reworded = [{"code": "confident", "text": "I could cope with a medical degree"}]
     bad = await app.client.post(url, json={"items": reworded}, headers=app.coordinator)
-    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "items", 0, "text"]
+    assert bad.status_code == 409 and bad.json()["detail"][0]["loc"] == ["body", "items", 0, "text"]
+    twice = [ITEMS[0], {"code": ITEMS[0]["code"], "text": "Another statement"}]
+    bad = await app.client.post(url, json={"items": twice}, headers=app.coordinator)
+    assert bad.status_code == 409 and bad.json()["detail"][0]["loc"] == ["body", "items", 1, "code"]
     second = [{"code": "cope", "text": "I could cope with a medical degree"}, ITEMS[0]]
     made = await app.client.post(url, json={"items": second}, headers=app.coordinator)
     assert made.status_code == 201 and made.json()["version"] == 2, made.text
@@ -58,12 +61,12 @@ async def test_bad_responses_are_refused_and_change_nothing(outreach_app: Outrea
     ok = {k: 3}
     elsewhere_id = elsewhere_activity["id"]
     cases: list[tuple[httpx.Response, int, list[object] | None]] = [
-        (await answer(app, q, ada, cycle, "pre", {"nope": 3}), 422, ["body", "answers", "nope"]),
+        (await answer(app, q, ada, cycle, "pre", {"nope": 3}), 409, ["body", "answers", "nope"]),
         (await answer(app, q, ada, cycle, "pre", {k: 6}), 422, ["body", "answers", k]),
         (await answer(app, q, ada, cycle, "pre", {k: "3"}), 422, ["body", "answers", k]),
         (await answer(app, q, ada, cycle, "pre", {}), 422, ["body", "answers"]),
         (await answer(app, q, ada, cycle, "during", ok), 422, ["body", "kind"]),
-        (await answer(app, q, ada, cycle, "pre", ok, activity_id=elsewhere_id), 422, ["body", "activity_id"]),
+        (await answer(app, q, ada, cycle, "pre", ok, activity_id=elsewhere_id), 409, ["body", "activity_id"]),
         (await answer(app, q, ada, cycle, "pre", ok, version=2), 404, None),
         (await answer(app, UNKNOWN, ada, cycle, "pre", ok), 404, None),
         (await answer(app, q, UNKNOWN, cycle, "pre", ok), 404, None),

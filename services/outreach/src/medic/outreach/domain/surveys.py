@@ -40,6 +40,11 @@ class InvalidSurvey(ValueError):
         self.loc = loc
 
 
+class ContradictoryInput(InvalidSurvey):
+    """Input the schema allows that contradicts other input or what is stored: a code used twice, an answer to an
+    item the version does not have, an activity of another cycle (a 409 naming the field)."""
+
+
 class SurveyConflict(Exception):
     """What the questionnaire's or the response's state does not allow (a 409)."""
 
@@ -74,12 +79,12 @@ def check_items(items: Sequence[Item], known: Mapping[str, str] | None = None) -
         if not CODE.match(item.code):
             raise InvalidSurvey(("items", position, "code"), "a lower-case letter, then letters, digits or _ (40)")
         if item.code in seen:
-            raise InvalidSurvey(("items", position, "code"), f"the code {item.code} is used twice")
+            raise ContradictoryInput(("items", position, "code"), f"the code {item.code} is used twice")
         seen.add(item.code)
         text = clean_text(item.text, ("items", position, "text"), MAX_ITEM_TEXT)
         before = (known or {}).get(item.code)
         if before is not None and before != text:
-            raise InvalidSurvey(
+            raise ContradictoryInput(
                 ("items", position, "text"),
                 f"the code {item.code} means another statement in an earlier version: give a changed item a new code",
             )
@@ -125,7 +130,7 @@ def check_answers(version: Version, answers: Mapping[str, int]) -> dict[str, int
     codes = {item.code for item in version.items}
     for code, value in answers.items():
         if code not in codes:
-            raise InvalidSurvey(("answers", code), f"version {version.number} has no item {code}")
+            raise ContradictoryInput(("answers", code), f"version {version.number} has no item {code}")
         if isinstance(value, bool) or value not in LIKERT:
             raise InvalidSurvey(("answers", code), "an answer is 1 (strongly disagree) to 5 (strongly agree)")
     return dict(answers)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from medic.outreach.adapters.uow import OutreachUnitOfWork
 from medic.outreach.domain.survey_commands import CorrectVersion, CreateQuestionnaire, PublishVersion, RecordResponse
 from medic.outreach.domain.surveys import (
-    InvalidSurvey,
+    ContradictoryInput,
     Item,
     ItemChange,
     Questionnaire,
@@ -135,7 +135,7 @@ async def record_response(command: RecordResponse, uow: OutreachUnitOfWork) -> R
             if activity is None:
                 raise SurveyNotFound(f"no activity {command.activity_id}")
             if activity.cycle_id != command.cycle_id:
-                raise InvalidSurvey(("activity_id",), "the activity belongs to another cycle")
+                raise ContradictoryInput(("activity_id",), "the activity belongs to another cycle")
         state = await uow.watcch.application_state(command.participant_id, command.cycle_id)
         if state not in TAKING_PART:
             raise SurveyConflict("only participants enrolled in the cycle (or who completed it) answer its surveys")

@@ -55,11 +55,11 @@ ATTENDED = {Attendance.PRESENT, Attendance.LATE, Attendance.WITHDRAWN}
     status_code=status.HTTP_201_CREATED,
     summary="Schedule an activity of a WATCCH cycle",
     description="Publishes `outreach.activity.scheduled.v1` (ids, kind and capacity; never the title or place).",
-    responses=responses(404, 422),
+    responses=responses(404, 409, 422, contradictions=True),
 )
 async def schedule_activity(request: Request, body: ActivityIn, uow: UnitOfWork, _: Coordinator) -> ActivityOut:
     command = ScheduleActivity(**body.model_dump(), correlation_id=correlation_id_from(request))
-    with answering_errors():
+    with answering_errors(contradictions=frozenset({"host_kind", "capacity", "ends_at"})):
         return ActivityOut.of(await handlers.schedule_activity(command, uow))
 
 
@@ -88,13 +88,13 @@ async def get_activity(activity_id: uuid.UUID, uow: UnitOfWork, _: Reader) -> Ac
     description="Never below the places registered participants hold (409); even for a placement. Publishes "
     "`outreach.activity.capacity_changed.v1`, and `...registration_confirmed.v1` (`from_waitlist: true`) for each "
     "participant promoted. The same capacity again changes nothing.",
-    responses=responses(404, 409, 422),
+    responses=responses(404, 409, 422, contradictions=True),
 )
 async def change_capacity(
     request: Request, activity_id: uuid.UUID, body: CapacityIn, uow: UnitOfWork, _: Coordinator
 ) -> CapacityOut:
     command = ChangeCapacity(activity_id, body.capacity, correlation_id_from(request))
-    with answering_errors():
+    with answering_errors(contradictions=frozenset({"capacity"})):
         view, promoted = await handlers.change_capacity(command, uow)
     return CapacityOut(activity=ActivityOut.of(view), promoted=[RegistrationOut.of(r) for r in promoted])
 
@@ -175,7 +175,7 @@ async def cancel_registration(
     "/activities/{activity_id}/attendance/{participant_id}",
     summary="Record (or correct) a registered participant's attendance",
     description="Once the activity has started. Publishes `outreach.activity.attendance_recorded.v1`.",
-    responses=responses(404, 409, 422),
+    responses=responses(404, 409, 422, contradictions=True),
 )
 async def record_attendance(
     request: Request,
@@ -185,8 +185,9 @@ async def record_attendance(
     uow: UnitOfWork,
     _: Coordinator,
 ) -> RegistrationOut:
-    command = RecordAttendance(activity_id, participant_id, body.attendance, body.hours, correlation_id_from(request))
-    with answering_errors():
+    hours = None if body.hours is None else Decimal(str(body.hours))
+    command = RecordAttendance(activity_id, participant_id, body.attendance, hours, correlation_id_from(request))
+    with answering_errors(contradictions=frozenset({"hours"})):
         return RegistrationOut.of(await handlers.record_attendance(command, uow))
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import HTTPException, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict
 
 from medic.outreach.domain.activities import (
     MAX_CAPACITY,
@@ -93,12 +93,12 @@ class AttendanceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     attendance: Attendance = Field(examples=["present"])
-    hours: Decimal | None = Field(
+    hours: Annotated[float, Strict()] | None = Field(
         default=None,
         ge=0,
         le=120,
         multiple_of=0.25,
-        examples=[None],
+        examples=[4.75],
         description="Hours attended, in quarter hours; left out: all of it when present, none when absent",
     )
 
@@ -182,8 +182,12 @@ class HistoryOut(BaseModel):
 
 
 @contextmanager
-def answering_errors() -> Iterator[None]:
-    """Bad input 422 naming the field, what the state does not allow 409, unknown objects 404."""
+def answering_errors(contradictions: frozenset[str] = frozenset()) -> Iterator[None]:
+    """Bad input 422 naming the field, what the state does not allow 409, unknown objects 404.
+
+    A field in `contradictions` is one the schema lets through but that contradicts another field or the
+    object's state (a host for a workshop, an odd capacity for a placement): 409, still naming the field.
+    """
     try:
         yield
     except ActivityNotFound as error:
@@ -193,13 +197,20 @@ def answering_errors() -> Iterator[None]:
     except InvalidActivity as error:
         loc = [int(part) if part.isdigit() else part for part in error.field.split(".")]
         detail = [{"loc": ["body", *loc], "msg": str(error), "type": "value_error"}]
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
+        code = status.HTTP_409_CONFLICT if error.field in contradictions else status.HTTP_422_UNPROCESSABLE_CONTENT
+        raise HTTPException(code, detail) from None
 
 
-def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described = {
+def responses(*codes: int, contradictions: bool = False) -> dict[int | str, dict[str, Any]]:
+    """`contradictions`: the 409 may also name a field (see `answering_errors`), in the 422's shape."""
+    described: dict[int, tuple[object, str]] = {
         404: (ErrorOut, "No such activity, cycle, participant or registration"),
         409: (ErrorOut, "Not allowed in the current state: the reason is the detail"),
         422: (FieldErrorsOut, "Bad input: `loc` names the field"),
     }
+    if contradictions:
+        described[409] = (
+            ErrorOut | FieldErrorsOut,
+            "A field contradicts another or the current state (`loc` names it), or the state's reason as the detail",
+        )
     return {code: {"model": described[code][0], "description": described[code][1]} for code in codes}

@@ -4,14 +4,16 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from medic.outreach.domain.outcomes import InvalidOutcome, Outcome, OutcomeConflict, OutcomeNotFound
 from medic.shared.contracts.outreach.outcomes import CourseType, OutcomeSource, OutcomeStage
 from medic.shared.openapi import ErrorOut, FieldErrorsOut
+
+from .fields import NOT_TEXT, IsoDate
 
 
 class OutcomeIn(BaseModel):
@@ -19,11 +21,11 @@ class OutcomeIn(BaseModel):
 
     stage: OutcomeStage = Field(examples=["applied"], description="applied, offered (any offer) or enrolled")
     course_type: CourseType = Field(examples=["medicine"])
-    entry_year: StrictInt = Field(
+    entry_year: Annotated[int, NOT_TEXT] = Field(
         ge=2000, le=2100, examples=[2027], description="The calendar year the course starts (2027 for 2027/28)"
     )
     source: OutcomeSource = Field(examples=["self_reported"], description="self_reported, ucas or hesa")
-    occurred_on: date = Field(
+    occurred_on: IsoDate = Field(
         examples=["2026-10-15"], description="When the participant applied, had the offer or enrolled; not future"
     )
 
@@ -52,7 +54,11 @@ class OutcomeOut(BaseModel):
 
 @contextmanager
 def answering_errors() -> Iterator[None]:
-    """Bad input 422 naming the field, a fact recorded already 409, an unknown participant 404."""
+    """A fact recorded already 409, an unknown participant 404.
+
+    What the domain refuses after the schema let it through (a date in the future, an entry year more than three
+    years ahead, an outcome after its year of entry) contradicts another field or today: 409 naming the field.
+    """
     try:
         yield
     except OutcomeNotFound as error:
@@ -61,13 +67,17 @@ def answering_errors() -> Iterator[None]:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
     except InvalidOutcome as error:
         detail = [{"loc": ["body", error.field], "msg": str(error), "type": "value_error"}]
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, detail) from None
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     described = {
         404: (ErrorOut, "No such participant"),
-        409: (ErrorOut, "The same outcome from the same source is recorded already"),
+        409: (
+            ErrorOut | FieldErrorsOut,
+            "The same outcome from the same source is recorded already; or (`loc` names the field) a date in the "
+            "future, an entry year more than three years ahead, or an outcome after its year of entry",
+        ),
         422: (FieldErrorsOut, "Bad input: `loc` names the field"),
     }
     return {code: {"model": described[code][0], "description": described[code][1]} for code in codes}

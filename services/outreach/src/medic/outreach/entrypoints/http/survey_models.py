@@ -15,6 +15,7 @@ from medic.outreach.domain.surveys import (
     MAX_ITEMS,
     MAX_NAME,
     SCALE,
+    ContradictoryInput,
     InvalidSurvey,
     Item,
     ItemChange,
@@ -28,12 +29,15 @@ from medic.shared.contracts.outreach.surveys import ResponseKind
 from medic.shared.http_fields import VISIBLE_TEXT
 from medic.shared.openapi import ErrorOut, FieldErrorsOut
 
+from .fields import NOT_TEXT
+
 EXAMPLE_ITEMS = [
     {"code": "know_how_to_apply", "text": "I know how to apply to study medicine"},
     {"code": "belong_at_university", "text": "People like me belong at university"},
 ]
-Code = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", examples=["know_how_to_apply"])]
-Likert = Annotated[int, Field(ge=1, le=5, strict=True)]
+CODE_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+Code = Annotated[str, Field(pattern=CODE_PATTERN, examples=["know_how_to_apply"])]
+Likert = Annotated[int, Field(ge=1, le=5), NOT_TEXT]
 TWO_PLACES = Decimal("0.01")
 
 
@@ -121,8 +125,9 @@ class ResponseIn(BaseModel):
         default=None, examples=[None], description="The activity it was collected at, if any (of the same cycle)"
     )
     kind: ResponseKind = Field(examples=["pre"])
-    answers: Annotated[dict[Code, Likert], Field(max_length=MAX_ITEMS)] = Field(
+    answers: Annotated[dict[Code, Likert], Field(min_length=1, max_length=MAX_ITEMS)] = Field(
         examples=[{"know_how_to_apply": 2, "belong_at_university": 3}],
+        json_schema_extra={"additionalProperties": False, "propertyNames": {"pattern": CODE_PATTERN}},
         description="Item code -> 1 (strongly disagree) to 5 (strongly agree); items left out were not answered",
     )
 
@@ -188,13 +193,20 @@ def answering_errors() -> Iterator[None]:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
     except InvalidSurvey as error:
         detail = [{"loc": ["body", *error.loc], "msg": str(error), "type": "value_error"}]
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
+        contradiction = isinstance(error, ContradictoryInput)
+        code = status.HTTP_409_CONFLICT if contradiction else status.HTTP_422_UNPROCESSABLE_CONTENT
+        raise HTTPException(code, detail) from None
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     described = {
         404: (ErrorOut, "No such questionnaire, version, cycle, activity or participant"),
-        409: (ErrorOut, "Not allowed in the current state: the reason is the detail"),
+        409: (
+            ErrorOut | FieldErrorsOut,
+            "Not allowed in the current state: the reason is the detail; or (`loc` names the field) input that "
+            "contradicts other input or what is stored: a code used twice, an item's code given another "
+            "statement, an answer to an item the version lacks, an activity of another cycle",
+        ),
         422: (FieldErrorsOut, "Bad input: `loc` names the field"),
     }
     return {code: {"model": described[code][0], "description": described[code][1]} for code in codes}

@@ -40,7 +40,7 @@ PUBLISHED = "Publishes `outreach.survey.questionnaire_version_published.v1` (ids
     status_code=status.HTTP_201_CREATED,
     summary="Create a questionnaire with its first version",
     description=PUBLISHED,
-    responses=responses(422),
+    responses=responses(409, 422),
 )
 async def create_questionnaire(
     request: Request, body: QuestionnaireIn, uow: UnitOfWork, _: Coordinator
@@ -73,7 +73,7 @@ async def get_questionnaire(questionnaire_id: uuid.UUID, uow: UnitOfWork, _: Coo
     summary="Publish the next version (how a used version's items change)",
     description="A code the questionnaire used before keeps its statement; a changed statement takes a new code. "
     + PUBLISHED,
-    responses=responses(404, 422),
+    responses=responses(404, 409, 422),
 )
 async def publish_version(
     request: Request, questionnaire_id: uuid.UUID, body: VersionIn, uow: UnitOfWork, _: Coordinator

@@ -48,6 +48,8 @@ from medic.shared.http_fields import VISIBLE_TEXT, EmailAddress
 from medic.shared.openapi import ErrorOut, FieldErrorsOut
 from medic.shared.signed_links import LinkRefused, TooSoon
 
+from .fields import IsoDate
+
 Name = Annotated[str, Field(max_length=100, pattern=VISIBLE_TEXT)]
 LongName = Annotated[str, Field(max_length=200, pattern=VISIBLE_TEXT)]
 Phone = Annotated[str, Field(max_length=20, pattern=r"^\+?[0-9 ]{7,19}$", examples=["07700 900123"])]
@@ -122,10 +124,10 @@ class CycleIn(Strict):
     name: LongName = Field(examples=["WATCCH 2027/28"])
     academic_year: str = Field(pattern=r"^[0-9]{4}/[0-9]{2}$", examples=["2027/28"])
     capacity: int = Field(ge=1, le=1000, examples=[30])
-    applications_open_on: date = Field(examples=["2027-09-01"])
-    applications_close_on: date = Field(examples=["2027-12-31"])
-    programme_starts_on: date = Field(examples=["2028-01-15"])
-    programme_ends_on: date = Field(examples=["2028-07-08"])
+    applications_open_on: IsoDate = Field(examples=["2027-09-01"])
+    applications_close_on: IsoDate = Field(examples=["2027-12-31"])
+    programme_starts_on: IsoDate = Field(examples=["2028-01-15"])
+    programme_ends_on: IsoDate = Field(examples=["2028-07-08"])
     year_groups: list[YearGroup] = Field(min_length=1, max_length=3, examples=[["year_12"]])
     questions: list[Question] = Field(
         default_factory=list, max_length=10, examples=[["Why are you interested in a career in healthcare?"]]
@@ -145,10 +147,10 @@ class CyclePatch(Strict):
     name: LongName | None = Field(default=None, examples=["WATCCH 2026/27"])
     academic_year: str | None = Field(default=None, pattern=r"^[0-9]{4}/[0-9]{2}$", examples=["2026/27"])
     capacity: int | None = Field(default=None, ge=1, le=1000, examples=[32])
-    applications_open_on: date | None = Field(default=None, examples=["2026-09-01"])
-    applications_close_on: date | None = Field(default=None, examples=["2027-01-08"])
-    programme_starts_on: date | None = Field(default=None, examples=["2027-01-16"])
-    programme_ends_on: date | None = Field(default=None, examples=["2027-07-10"])
+    applications_open_on: IsoDate | None = Field(default=None, examples=["2026-09-01"])
+    applications_close_on: IsoDate | None = Field(default=None, examples=["2027-01-08"])
+    programme_starts_on: IsoDate | None = Field(default=None, examples=["2027-01-16"])
+    programme_ends_on: IsoDate | None = Field(default=None, examples=["2027-07-10"])
     year_groups: list[YearGroup] | None = Field(default=None, min_length=1, max_length=3, examples=[["year_12"]])
     questions: list[Question] | None = Field(default=None, max_length=10, examples=[["Why healthcare?"]])
     rules: list[RuleIn] | None = Field(default=None, max_length=20, examples=[DEFAULT_RULES])
@@ -219,13 +221,13 @@ class IndicatorsIn(Strict):
 class ApplicantIn(Strict):
     given_name: Name = Field(examples=["Aisha"])
     family_name: Name = Field(examples=["Khan"])
-    date_of_birth: date = Field(examples=["2009-10-01"], description="15 to 18 when the programme starts")
+    date_of_birth: IsoDate = Field(examples=["2009-10-01"], description="15 to 18 when the programme starts")
     email: EmailAddress = Field(examples=["aisha.k@example.com"])
-    phone: Phone | None = None
+    phone: Phone | None = Field(default=None, examples=["07700 900123"])
     home_postcode: Postcode = Field(description="Area indicators are derived from it")
     guardian_name: LongName = Field(examples=["Mrs Farah Khan"])
     guardian_email: EmailAddress | None = Field(default=None, examples=["farah.khan@example.com"])
-    guardian_phone: Phone | None = None
+    guardian_phone: Phone | None = Field(default=None, examples=["07700 900456"])
     referee_name: LongName | None = Field(default=None, examples=["Mr Daniel Osei"], description="A teacher")
     referee_email: EmailAddress | None = Field(default=None, examples=["d.osei@school.example.sch.uk"])
     school_urn: Urn
@@ -236,7 +238,9 @@ class ApplicantIn(Strict):
         examples=[{"Why are you interested in a career in healthcare?": "I volunteer at a care home."}],
         description="One answer to each of the cycle's questions, keyed by the question",
     )
-    indicators: IndicatorsIn = Field(default_factory=IndicatorsIn)
+    indicators: IndicatorsIn = Field(
+        default_factory=IndicatorsIn, examples=[{"free_school_meals": "yes", "parental_education": "02"}]
+    )
 
     def details(self) -> dict[str, Any]:
         return self.model_dump(
