@@ -138,7 +138,7 @@ async def test_a_coordinator_looks_a_postcode_up_without_storing_anything(outrea
     unknown = await outreach_app.client.post(
         "/area-lookups/postcode", json={"postcode": "ZZ9 9ZZ"}, headers=outreach_app.coordinator
     )
-    assert unknown.status_code == 422
+    assert unknown.status_code == 404
     assert [e["loc"] for e in unknown.json()["detail"]] == [["body", "postcode"]]
     assert "ZZ9" not in unknown.text
 
@@ -225,7 +225,7 @@ async def test_a_new_postcode_directory_replaces_the_old_and_keeps_participants_
     gone = await outreach_app.client.post(
         "/area-lookups/postcode", json={"postcode": "L18 3HW"}, headers=outreach_app.coordinator
     )
-    assert gone.status_code == 422
+    assert gone.status_code == 404
     manchester = await outreach_app.client.post(
         "/area-lookups/postcode", json={"postcode": "M1 1AE"}, headers=outreach_app.coordinator
     )
@@ -250,7 +250,7 @@ async def test_bad_lines_are_reported_by_number_and_nothing_is_loaded(outreach_a
     outreach_app.service.app.state.lookups_dir = tmp_path
     rows_before = await outreach_app.count(area_lookup_values)
     reply = await load(outreach_app, "imd", "2019-r", write(tmp_path, "imd.csv", BAD_IMD))
-    assert reply.status_code == 422, reply.text
+    assert reply.status_code == 409, reply.text  # the file contradicts the dataset named
     assert [tuple(e["loc"]) for e in reply.json()["detail"]] == [
         ("body", "file", 3, "LSOA code (2011)"),
         ("body", "file", 4, IDACI_DECILE),
@@ -265,13 +265,14 @@ async def test_bad_lines_are_reported_by_number_and_nothing_is_loaded(outreach_a
     assert await outreach_app.outbox() == []
 
     header = await load(outreach_app, "polar4", "2019", write(tmp_path, "polar.csv", "MSOA11CD,Rank\nE02000001,5\n"))
-    assert header.status_code == 422
+    assert header.status_code == 409
     assert [tuple(e["loc"]) for e in header.json()["detail"]] == [("body", "file", 1, "POLAR4 quintile")]
 
     postcodes = write(
         tmp_path, "pc.csv", "pcds,lsoa11,msoa11\nB1 1BB,E01009304,E02001875\nB11BB,E01009304,E02001875\nX,E1,E02\n"
     )
     bad = await load(outreach_app, "onspd", "2026-03", postcodes)
+    assert bad.status_code == 409
     assert [tuple(e["loc"]) for e in bad.json()["detail"]] == [
         ("body", "file", 3, "pcds"),
         ("body", "file", 4, "pcds"),
@@ -288,7 +289,7 @@ async def test_a_file_outside_the_lookups_directory_is_refused(
     (tmp_path / "outside.csv").write_text(TUNDRA_2024)
     outreach_app.service.app.state.lookups_dir = inside
     reply = await load(outreach_app, "tundra_lsoa", "2024", file)
-    assert reply.status_code == 422, reply.text
+    assert reply.status_code == 404, reply.text  # not a file in the lookups directory
     assert [e["loc"] for e in reply.json()["detail"]] == [["body", "file"]]
     assert await outreach_app.outbox() == []
 

@@ -57,7 +57,7 @@ async def test_the_statutory_topics_are_seeded_and_a_retired_topic_keeps_its_ses
         json=session_body(session["term_id"], topic_id="sun_safety"),
         headers=outreach_app.coordinator,
     )
-    assert refused.status_code == 422 and refused.json()["detail"][0]["loc"] == ["body", "topic_id"]
+    assert refused.status_code == 409 and refused.json()["detail"][0]["loc"] == ["body", "topic_id"]
 
 
 async def test_a_session_from_plan_to_close_publishes_ids_and_counts_only(outreach_app: Outreach) -> None:
@@ -167,24 +167,26 @@ async def test_a_session_cannot_be_delivered_before_its_day(outreach_app: Outrea
 
 
 @pytest.mark.parametrize(
-    ("change", "loc"),
+    ("change", "code", "loc"),
     [
-        ({"year_group": "Year 14"}, ["body", "year_group"]),
-        ({"year_group": "year_7"}, ["body", "year_group"]),
-        ({"urn": "12345"}, ["body", "urn"]),
-        ({"urn": "999999"}, ["body", "urn"]),
-        ({"urn": "200000"}, ["body", "urn"]),  # a secondary school
-        ({"topic_id": "astrology"}, ["body", "topic_id"]),
-        ({"date": "2001-01-01"}, ["body", "date"]),
-        ({"ends_at": "09:00"}, ["body", "ends_at"]),
-        ({"level": "expert"}, ["body", "level"]),
-        ({"student_ids": []}, ["body", "student_ids"]),
-        ({"student_ids": [f"s{n}" for n in range(7)]}, ["body", "student_ids"]),
-        ({"term_id": "00000000-0000-4000-8000-000000000000"}, ["body", "term_id"]),
+        ({"year_group": "Year 14"}, 422, ["body", "year_group"]),
+        ({"year_group": "year_7"}, 422, ["body", "year_group"]),
+        ({"urn": "12345"}, 422, ["body", "urn"]),
+        ({"urn": "999999"}, 404, ["body", "urn"]),  # no such school
+        ({"urn": "200000"}, 409, ["body", "urn"]),  # a secondary school
+        ({"topic_id": "astrology"}, 404, ["body", "topic_id"]),
+        ({"date": "2001-01-01"}, 409, ["body", "date"]),  # not within the term
+        ({"date": 0}, 422, ["body", "date"]),  # a number is not a date
+        ({"starts_at": 0}, 422, ["body", "starts_at"]),
+        ({"ends_at": "09:00"}, 409, ["body", "ends_at"]),  # before it starts
+        ({"level": "expert"}, 422, ["body", "level"]),
+        ({"student_ids": []}, 422, ["body", "student_ids"]),
+        ({"student_ids": [f"s{n}" for n in range(7)]}, 409, ["body", "student_ids"]),  # over the setting
+        ({"term_id": "00000000-0000-4000-8000-000000000000"}, 404, ["body", "term_id"]),
     ],
 )
-async def test_a_bad_session_is_a_422_naming_the_field_and_stores_nothing(
-    outreach_app: Outreach, change: dict[str, Any], loc: list[str]
+async def test_a_bad_session_is_refused_naming_the_field_and_stores_nothing(
+    outreach_app: Outreach, change: dict[str, Any], code: int, loc: list[str]
 ) -> None:
     await outreach_app.register()
     await outreach_app.register(urn="200000", laestab="2014000", phase="secondary")
@@ -192,23 +194,24 @@ async def test_a_bad_session_is_a_422_naming_the_field_and_stores_nothing(
     reply = await outreach_app.client.post(
         "/primary/sessions", json=session_body(the_term["id"], **change), headers=outreach_app.coordinator
     )
-    assert reply.status_code == 422, reply.text
+    assert reply.status_code == code, reply.text
     assert reply.json()["detail"][0]["loc"] == loc
     assert await outreach_app.count(primary_sessions) == 0
 
 
 @pytest.mark.parametrize(
-    ("body", "loc"),
+    ("body", "code", "loc"),
     [
-        ({"pupils": -1, "classes": 1, "teacher_present_throughout": True}, ["body", "pupils"]),
-        ({"pupils": 3, "classes": -1, "teacher_present_throughout": True}, ["body", "classes"]),
-        ({"pupils": 1, "classes": 2, "teacher_present_throughout": True}, ["body", "pupils"]),
-        ({"pupils": "many", "classes": 1, "teacher_present_throughout": True}, ["body", "pupils"]),
-        ({"pupils": 3, "classes": 1}, ["body", "teacher_present_throughout"]),
+        ({"pupils": -1, "classes": 1, "teacher_present_throughout": True}, 422, ["body", "pupils"]),
+        ({"pupils": 3, "classes": -1, "teacher_present_throughout": True}, 422, ["body", "classes"]),
+        ({"pupils": 1, "classes": 2, "teacher_present_throughout": True}, 409, ["body", "pupils"]),
+        ({"pupils": "many", "classes": 1, "teacher_present_throughout": True}, 422, ["body", "pupils"]),
+        ({"pupils": 2.5, "classes": 1, "teacher_present_throughout": True}, 422, ["body", "pupils"]),
+        ({"pupils": 3, "classes": 1}, 422, ["body", "teacher_present_throughout"]),
     ],
 )
-async def test_bad_delivery_counts_are_a_422_and_change_nothing(
-    outreach_app: Outreach, body: dict[str, Any], loc: list[str]
+async def test_bad_delivery_counts_are_refused_and_change_nothing(
+    outreach_app: Outreach, body: dict[str, Any], code: int, loc: list[str]
 ) -> None:
     await outreach_app.register()
     session = await plan(outreach_app, (await term(outreach_app))["id"])
@@ -216,29 +219,33 @@ async def test_bad_delivery_counts_are_a_422_and_change_nothing(
     reply = await outreach_app.client.post(
         f"/primary/sessions/{session['id']}/delivery", json=body, headers=outreach_app.coordinator
     )
-    assert reply.status_code == 422 and reply.json()["detail"][0]["loc"] == loc
+    assert reply.status_code == code and reply.json()["detail"][0]["loc"] == loc
     still = await outreach_app.client.get(f"/primary/sessions/{session['id']}", headers=outreach_app.coordinator)
     assert still.json()["state"] == "plan_reviewed" and still.json()["delivery"] is None
 
 
-async def test_bad_feedback_is_a_422_naming_the_field(outreach_app: Outreach) -> None:
+async def test_bad_feedback_is_refused_naming_the_field(outreach_app: Outreach) -> None:
     sid = (await delivered(outreach_app))["id"]
     too_many = [dict(row, happy=25) for row in PUPIL_COUNTS]  # 35 answers from 28 pupils
     missing = PUPIL_COUNTS[:-1]
-    cases: list[tuple[str, dict[str, Any], list[Any]]] = [
-        ("pupil-feedback", {"form_version": 1, "counts": too_many}, ["body", "counts", 0]),
-        ("pupil-feedback", {"form_version": 1, "counts": missing}, ["body", "counts"]),
-        ("pupil-feedback", {"form_version": 9, "counts": PUPIL_COUNTS}, ["body", "form_version"]),
-        ("teacher-feedback", {"form_version": 1, "scores": {**TEACHER_SCORES, "right_level": 6}},
-         ["body", "scores", "right_level", "[key]"]),
-        ("teacher-feedback", {"form_version": 1, "scores": {"right_level": 3}}, ["body", "scores", "pupils_engaged"]),
+    cases: list[tuple[str, dict[str, Any], int, list[Any]]] = [
+        ("pupil-feedback", {"form_version": 1, "counts": too_many}, 409, ["body", "counts", 0]),
+        ("pupil-feedback", {"form_version": 1, "counts": missing}, 409, ["body", "counts"]),
+        ("pupil-feedback", {"form_version": 9, "counts": PUPIL_COUNTS}, 404, ["body", "form_version"]),
+        ("pupil-feedback", {"form_version": 1.5, "counts": PUPIL_COUNTS}, 422, ["body", "form_version"]),
+        ("teacher-feedback", {"form_version": 1, "scores": {**TEACHER_SCORES, "right_level": 6}}, 422,
+         ["body", "scores", "right_level"]),
+        ("teacher-feedback", {"form_version": 1, "scores": {**TEACHER_SCORES, "Not a key": 3}}, 422,
+         ["body", "scores", "Not a key", "[key]"]),
+        ("teacher-feedback", {"form_version": 1, "scores": {"right_level": 3}}, 409,
+         ["body", "scores", "pupils_engaged"]),
     ]  # fmt: skip
-    for route, body, loc in cases:
+    for route, body, code, loc in cases:
         reply = await outreach_app.client.put(
             f"/primary/sessions/{sid}/{route}", json=body, headers=outreach_app.coordinator
         )
-        assert reply.status_code == 422, (route, body, reply.text)
-        assert reply.json()["detail"][0]["loc"][: len(loc)] == loc[:3] if "[key]" in loc else loc
+        assert reply.status_code == code, (route, body, reply.text)
+        assert reply.json()["detail"][0]["loc"][: len(loc)] == loc, reply.text
     session = (await outreach_app.client.get(f"/primary/sessions/{sid}", headers=outreach_app.coordinator)).json()
     assert session["pupil_feedback"] is None and session["teacher_feedback"] is None
 
@@ -322,17 +329,20 @@ async def test_a_partner_sees_its_linked_school_sessions_and_nothing_else(outrea
     assert (await outreach_app.client.get(f"/primary/sessions/{session['id']}", headers=as_partner)).status_code == 404
 
 
-async def test_a_bad_term_is_a_422_naming_the_field(outreach_app: Outreach) -> None:
-    for change, field in [
-        ({"academic_year": "2026/28"}, "academic_year"),
-        ({"academic_year": "26/27"}, "academic_year"),
-        ({"ends_on": "2000-01-01"}, "ends_on"),
-        ({"name": "  "}, "name"),
-    ]:
+async def test_a_bad_term_is_refused_naming_the_field(outreach_app: Outreach) -> None:
+    cases: list[tuple[dict[str, Any], int, str]] = [
+        ({"academic_year": "2026/28"}, 409, "academic_year"),  # not consecutive years: a contradiction
+        ({"academic_year": "26/27"}, 422, "academic_year"),
+        ({"ends_on": "2000-01-01"}, 409, "ends_on"),
+        ({"starts_on": 0}, 422, "starts_on"),  # a number is not a date
+        ({"ends_on": "2027-03-26T00:00:00"}, 422, "ends_on"),
+        ({"name": "  "}, 422, "name"),
+    ]
+    for change, code, field in cases:
         reply = await outreach_app.client.post(
             "/primary/terms", json={**_term(), **change}, headers=outreach_app.coordinator
         )
-        assert reply.status_code == 422 and reply.json()["detail"][0]["loc"] == ["body", field], (change, reply.text)
+        assert reply.status_code == code and reply.json()["detail"][0]["loc"] == ["body", field], (change, reply.text)
     assert await outreach_app.count(primary_terms) == 0
 
 

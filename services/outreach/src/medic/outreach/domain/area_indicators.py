@@ -75,6 +75,11 @@ class InvalidLookup(ValueError):
         self.field = field
 
 
+class LookupNotFound(InvalidLookup):
+    """The input names something that is not there: a file not in the lookups directory, a postcode not in the
+    postcode lookup."""
+
+
 @dataclass(frozen=True)
 class AreaIndicatorValue:
     """One value for a participant's area, with the dataset and edition it came from and when it was derived."""

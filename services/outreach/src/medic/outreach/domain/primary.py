@@ -65,6 +65,10 @@ class InvalidInput(ValueError):
         self.loc: tuple[str | int, ...] = (loc,) if isinstance(loc, str) else tuple(loc)
 
 
+class UnknownReference(InvalidInput):
+    """The input names an object that does not exist (a term, a topic, a school, a form version)."""
+
+
 class NotFound(Exception):
     """An unknown object, or one the caller may not see: the same answer for both."""
 

@@ -19,6 +19,7 @@ from medic.outreach.domain.area_indicators import (
     Edition,
     Geography,
     InvalidLookup,
+    LookupNotFound,
     UnknownPostcode,
     clean_edition,
     normalise_postcode,
@@ -90,7 +91,7 @@ async def lookup_postcode(postcode: str, uow: OutreachUnitOfWork, *, field: str 
     async with uow:
         areas = None if normal is None else await uow.area_indicators.areas_of(normal)
         if normal is None or areas is None:
-            raise InvalidLookup(field, str(UnknownPostcode()))
+            raise LookupNotFound(field, str(UnknownPostcode()))
         return PostcodeLookup(normal, areas, await _values(uow, areas, now=datetime.now(UTC)))
 
 
@@ -100,7 +101,7 @@ async def list_editions(uow: OutreachUnitOfWork) -> list[Edition]:
 
 
 def file_under(directory: Path, file: str, field: str = "file") -> Path:
-    """`file` (relative to `directory`, or absolute) if it is a file inside `directory`; InvalidLookup otherwise."""
+    """`file` (relative to `directory`, or absolute) if it is a file inside `directory`; LookupNotFound otherwise."""
     root = directory.resolve()
     try:
         path = (root / file).resolve()
@@ -109,9 +110,9 @@ def file_under(directory: Path, file: str, field: str = "file") -> Path:
     except (OSError, ValueError):  # a name the file system refuses (too long, a NUL)
         inside = found = False
     if not inside:
-        raise InvalidLookup(field, "the file must be under the configured lookups directory")
+        raise LookupNotFound(field, "the file must be under the configured lookups directory")
     if not found:
-        raise InvalidLookup(field, "no such file in the lookups directory")
+        raise LookupNotFound(field, "no such file in the lookups directory")
     return path
 
 

@@ -25,6 +25,7 @@ from medic.outreach.domain.primary import (
     TeacherFeedback,
     Term,
     Topic,
+    UnknownReference,
     clean_text,
     key_stage,
     topic_exists,
@@ -198,13 +199,13 @@ async def plan_session(
     async with uow:
         term = await uow.primary.term(command.term_id)
         if term is None:
-            raise InvalidInput("term_id", "no such term")
+            raise UnknownReference("term_id", "no such term")
         school = await uow.schools.get(command.urn)
         if school is None:
-            raise InvalidInput("urn", "no school with this URN is registered")
+            raise UnknownReference("urn", "no school with this URN is registered")
         topic = await uow.primary.topic(command.topic_id)
         if topic is None:
-            raise InvalidInput("topic_id", "no such topic")
+            raise UnknownReference("topic_id", "no such topic")
         session = Session.plan(
             term=term,
             urn=school.urn,
@@ -298,7 +299,7 @@ async def give_teacher_feedback(
     async def change(session: Session, actor: Actor) -> None:
         form = await uow.primary.form(FormKind.TEACHER, command.form_version)
         if form is None:
-            raise InvalidInput("form_version", "no teacher form of this version")
+            raise UnknownReference("form_version", "no teacher form of this version")
         session.give_teacher_feedback(actor, TeacherFeedback.create(form, command.scores, command.comments))
 
     return await _change(caller, command.session_id, uow, today, change)
@@ -310,7 +311,7 @@ async def give_pupil_feedback(
     async def change(session: Session, actor: Actor) -> None:
         form = await uow.primary.form(FormKind.PUPIL, command.form_version)
         if form is None:
-            raise InvalidInput("form_version", "no pupil form of this version")
+            raise UnknownReference("form_version", "no pupil form of this version")
         pupils = session.delivery.pupils if session.delivery is not None else 0
         session.give_pupil_feedback(actor, PupilFeedback.create(form, command.counts, pupils))
 

@@ -8,7 +8,13 @@ from typing import Any
 from fastapi import HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from medic.outreach.domain.area_indicators import AreaIndicatorValue, Areas, Edition, InvalidLookup
+from medic.outreach.domain.area_indicators import (
+    AreaIndicatorValue,
+    Areas,
+    Edition,
+    InvalidLookup,
+    LookupNotFound,
+)
 from medic.outreach.domain.indicators import AreaMeasure
 from medic.outreach.service_layer.area_indicators import LoadResult, PostcodeLookup
 from medic.outreach.service_layer.area_lookup_files import LookupRejected
@@ -114,9 +120,14 @@ class PostcodeLookupOut(BaseModel):
 
 @contextmanager
 def answering_errors() -> Iterator[None]:
-    """Bad input as 422 naming the field; a file's bad lines as `loc: ["body", "file", line, column]`."""
+    """A file or a postcode that is not there as 404 naming the field; a file's bad lines (the file contradicts
+    the dataset named) as 409 with `loc: ["body", "file", line, column]`; other bad input as 422 naming the
+    field."""
     try:
         yield
+    except LookupNotFound as error:
+        detail = [{"loc": ["body", error.field], "msg": str(error), "type": "value_error"}]
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail) from None
     except InvalidLookup as error:
         detail = [{"loc": ["body", error.field], "msg": str(error), "type": "value_error"}]
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
@@ -125,13 +136,20 @@ def answering_errors() -> Iterator[None]:
             {"loc": ["body", "file", e.line, e.column], "msg": e.message, "type": "value_error"}
             for e in rejected.errors
         ]
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, errors) from None
 
 
 def responses() -> dict[int | str, dict[str, Any]]:
     return {
-        422: {
+        404: {
             "model": FieldErrorsOut,
-            "description": 'Bad input: `loc` names the field; a bad file line is `["body", "file", line, column]`',
-        }
+            "description": "No such file in the lookups directory, or the postcode is not in the postcode lookup: "
+            "`loc` names the field",
+        },
+        409: {
+            "model": FieldErrorsOut,
+            "description": 'The file\'s lines are not the dataset named: each bad line is `["body", "file", line, '
+            "column]`, the header being line 1",
+        },
+        422: {"model": FieldErrorsOut, "description": "Bad input: `loc` names the field"},
     }

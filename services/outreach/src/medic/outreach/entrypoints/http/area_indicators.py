@@ -43,9 +43,9 @@ async def list_editions(uow: UnitOfWork, _: Coordinator) -> list[EditionOut]:
     "every participant with stored areas (from their stored area codes; earlier editions' values are kept). "
     "Publishes `outreach.indicator_edition.loaded.v1`. A new `onspd` edition replaces the postcode directory "
     "(participants keep the areas already resolved). An edition already loaded is answered as it is "
-    "(`already_loaded`): nothing is read, changed or published. Every bad line is reported (at most 100) as "
-    '`loc: ["body", "file", line, column]`, the header being line 1, and then nothing is loaded. Columns read: '
-    "see docs/outreach.md (Area indicators).",
+    "(`already_loaded`): nothing is read, changed or published. Every bad line is reported (at most 100) in a 409 "
+    'as `loc: ["body", "file", line, column]`, the header being line 1, and then nothing is loaded. A file not in '
+    "the lookups directory is 404 on `file`. Columns read: see docs/outreach.md (Area indicators).",
     responses=responses(),
 )
 async def load_edition(request: Request, body: LoadEditionIn, uow: UnitOfWork, _: Coordinator) -> LoadOut:
@@ -61,7 +61,7 @@ async def load_edition(request: Request, body: LoadEditionIn, uow: UnitOfWork, _
     "/area-lookups/postcode",
     summary="Look a postcode up",
     description="The postcode's areas and every value the loaded editions give them, for checking a file. "
-    "Nothing is stored. A postcode not in the postcode directory is 422 on `postcode`. (A POST so that the "
+    "Nothing is stored. A postcode not in the postcode directory is 404 on `postcode`. (A POST so that the "
     "postcode stays out of URLs and access logs.)",
     responses=responses(),
 )

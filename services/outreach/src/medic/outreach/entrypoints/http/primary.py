@@ -88,9 +88,9 @@ def _caller(principal: Principal, request: Request) -> Caller:
 # Terms
 
 
-@router.post("/terms", status_code=status.HTTP_201_CREATED, summary="Create a term", responses=responses(422))
+@router.post("/terms", status_code=status.HTTP_201_CREATED, summary="Create a term", responses=responses(409, 422))
 async def create_term(body: TermIn, uow: UnitOfWork, _: Coordinator) -> TermOut:
-    with answering_errors():
+    with answering_errors(body_checked=True):
         return TermOut.of(await handlers.create_term(CreateTerm(**body.model_dump()), uow))
 
 
@@ -108,7 +108,7 @@ async def list_terms(
 
 @router.get("/terms/{term_id}", summary="A term", responses=responses(404))
 async def get_term(term_id: TermId, uow: UnitOfWork, _: Staff) -> TermOut:
-    with answering_errors():
+    with answering_errors(body_checked=True):
         return TermOut.of(await handlers.get_term(term_id, uow))
 
 
@@ -120,7 +120,7 @@ async def get_term(term_id: TermId, uow: UnitOfWork, _: Staff) -> TermOut:
     responses=responses(404),
 )
 async def term_summary(term_id: TermId, uow: UnitOfWork, _: Coordinator) -> TermSummaryOut:
-    with answering_errors():
+    with answering_errors(body_checked=True):
         return TermSummaryOut.of(await handlers.term_summary(term_id, uow))
 
 
@@ -134,7 +134,7 @@ async def list_topics(uow: UnitOfWork, _: Staff, include_retired: bool = False) 
 
 @router.post("/topics", status_code=status.HTTP_201_CREATED, summary="Add a topic", responses=responses(409, 422))
 async def add_topic(body: TopicIn, uow: UnitOfWork, _: Coordinator) -> TopicOut:
-    with answering_errors():
+    with answering_errors(body_checked=True):
         return TopicOut.of(await handlers.add_topic(body.id, body.name, uow))
 
 
@@ -145,7 +145,7 @@ async def add_topic(body: TopicIn, uow: UnitOfWork, _: Coordinator) -> TopicOut:
     responses=responses(404),
 )
 async def retire_topic(topic_id: TopicId, uow: UnitOfWork, _: Coordinator) -> TopicOut:
-    with answering_errors():
+    with answering_errors(body_checked=True):
         return TopicOut.of(await handlers.set_topic_retired(topic_id, True, uow))
 
 
@@ -162,10 +162,10 @@ async def list_forms(kind: FormKind, uow: UnitOfWork, _: Staff) -> list[FormOut]
     status_code=status.HTTP_201_CREATED,
     summary="Add a version of the teacher or the pupil form",
     description="Versions never change once created: new items make a new version; answers keep their version.",
-    responses=responses(422),
+    responses=responses(409, 422),
 )
 async def add_form(kind: FormKind, body: FormIn, uow: UnitOfWork, _: Coordinator) -> FormOut:
-    with answering_errors():
+    with answering_errors(body_checked=True):
         return FormOut.of(await handlers.add_form(kind, [(i.key, i.text) for i in body.items], uow))
 
 
@@ -177,11 +177,11 @@ async def add_form(kind: FormKind, body: FormIn, uow: UnitOfWork, _: Coordinator
     status_code=status.HTTP_201_CREATED,
     summary="Plan a session",
     description="Publishes `outreach.session.planned.v1`.",
-    responses=responses(422),
+    responses=responses(404, 409, 422),
 )
 async def plan_session(request: Request, body: SessionIn, uow: UnitOfWork, principal: Coordinator) -> SessionOut:
     command = PlanSession(**body.model_dump())
-    with answering_errors():
+    with answering_errors(body_checked=True):
         view = await handlers.plan_session(
             command, _caller(principal, request), uow, max_students=_settings(request).primary_max_students
         )
@@ -208,7 +208,7 @@ async def list_sessions(
 
 @router.get("/sessions/{session_id}", summary="A session", responses=responses(404))
 async def get_session(request: Request, session_id: SessionId, uow: UnitOfWork, principal: Viewer) -> SessionOut:
-    with answering_errors():
+    with answering_errors(body_checked=True):
         view = await handlers.get_session(_caller(principal, request), session_id, uow, today=_today(request))
     return SessionOut.of(view)
 
@@ -229,7 +229,7 @@ async def take_action(
     principal: Coordinator,
 ) -> SessionOut:
     command = TakeAction(session_id, Action(session_action.value), body.reason)
-    with answering_errors():
+    with answering_errors(body_checked=True):
         view = await handlers.take_action(_caller(principal, request), command, uow, today=_today(request))
     return SessionOut.of(view)
 
@@ -245,7 +245,7 @@ async def record_delivery(
     request: Request, session_id: SessionId, body: DeliveryIn, uow: UnitOfWork, principal: Staff
 ) -> SessionOut:
     command = RecordDelivery(session_id, body.pupils, body.classes, body.teacher_present_throughout)
-    with answering_errors():
+    with answering_errors(body_checked=True):
         view = await handlers.record_delivery(_caller(principal, request), command, uow, today=_today(request))
     return SessionOut.of(view)
 
@@ -261,7 +261,7 @@ async def give_teacher_feedback(
     request: Request, session_id: SessionId, body: TeacherFeedbackIn, uow: UnitOfWork, principal: Coordinator
 ) -> SessionOut:
     command = GiveTeacherFeedback(session_id, body.form_version, body.scores, body.comments)
-    with answering_errors():
+    with answering_errors(body_checked=True):
         view = await handlers.give_teacher_feedback(_caller(principal, request), command, uow, today=_today(request))
     return SessionOut.of(view)
 
@@ -278,7 +278,7 @@ async def give_pupil_feedback(
 ) -> SessionOut:
     counts = [FaceCounts(c.question, c.phase, c.happy, c.not_sure, c.sad) for c in body.counts]
     command = GivePupilFeedback(session_id, body.form_version, counts)
-    with answering_errors():
+    with answering_errors(body_checked=True):
         view = await handlers.give_pupil_feedback(_caller(principal, request), command, uow, today=_today(request))
     return SessionOut.of(view)
 
@@ -293,7 +293,7 @@ async def give_pupil_feedback(
 async def write_reflection(
     request: Request, session_id: SessionId, body: ReflectionIn, uow: UnitOfWork, principal: Student
 ) -> ReflectionOut:
-    with answering_errors():
+    with answering_errors(body_checked=True):
         reflection = await handlers.write_reflection(
             _caller(principal, request), WriteReflection(session_id, body.text), uow
         )
@@ -308,6 +308,6 @@ async def write_reflection(
 async def reflections(
     request: Request, session_id: SessionId, uow: UnitOfWork, principal: Staff
 ) -> list[ReflectionOut]:
-    with answering_errors():
+    with answering_errors(body_checked=True):
         found = await handlers.reflections(_caller(principal, request), session_id, uow)
     return [ReflectionOut.of(r) for r in found]

@@ -1,6 +1,7 @@
 """Request and response bodies of the primary-school programme's API, and how its errors become HTTP answers."""
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -8,7 +9,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, WithJsonSchema
 
 from medic.outreach.adapters.primary_repository import Reflection, SessionChangedMeanwhile
 from medic.outreach.domain.primary import (
@@ -27,6 +28,7 @@ from medic.outreach.domain.primary import (
     Phase,
     Term,
     Topic,
+    UnknownReference,
 )
 from medic.outreach.domain.primary_lifecycle import Action, Actor, State, TransitionRefused
 from medic.outreach.service_layer.primary import SessionView, Tally, TermSummary
@@ -36,8 +38,28 @@ from medic.shared.openapi import ErrorOut, FieldErrorsOut
 
 TOPIC_ID_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
 Name = Annotated[str, Field(max_length=MAX_TERM_NAME, pattern=VISIBLE_TEXT)]
-Count = Annotated[StrictInt, Field(ge=0, le=MAX_PUPILS)]
+Count = Annotated[int, Field(ge=0, le=MAX_PUPILS)]
+FormVersion = Annotated[int, Field(ge=1, le=10_000)]
 FreeText = Annotated[str, Field(max_length=MAX_REFLECTION, pattern=r"^[^\x00-\x09\x0b-\x1f\x7f]*$")]
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date_text(value: object) -> object:
+    if not isinstance(value, str | dt.date) or (isinstance(value, str) and not _ISO_DATE.fullmatch(value)):
+        raise ValueError("expected a date YYYY-MM-DD, e.g. 2027-01-20")
+    return value
+
+
+def _time_text(value: object) -> object:
+    if not isinstance(value, str | dt.time):
+        raise ValueError("expected a time HH:MM[:SS], e.g. 09:30")
+    return value
+
+
+# A calendar date, `YYYY-MM-DD` and nothing else (pydantic alone would also read numbers and date-times).
+Day = Annotated[dt.date, BeforeValidator(_iso_date_text), WithJsonSchema({"type": "string", "format": "date"})]
+# A time of day as text (pydantic alone would also read a number of seconds).
+TimeOfDay = Annotated[dt.time, BeforeValidator(_time_text), WithJsonSchema({"type": "string", "format": "time"})]
 
 
 class LifecycleAction(StrEnum):
@@ -56,8 +78,8 @@ class TermIn(BaseModel):
     academic_year: str = Field(
         pattern=r"^[0-9]{4}/[0-9]{2}$", description="Two consecutive years, e.g. 2026/27", examples=["2026/27"]
     )
-    starts_on: dt.date = Field(examples=["2027-01-04"])
-    ends_on: dt.date = Field(examples=["2027-03-26"])
+    starts_on: Day = Field(examples=["2027-01-04"])
+    ends_on: Day = Field(description="On or after `starts_on`, in the academic year", examples=["2027-03-26"])
 
 
 class TermOut(BaseModel):
@@ -135,9 +157,9 @@ class SessionIn(BaseModel):
         description="A registered school whose phase teaches primary pupils (primary, all-through, special)",
         examples=["100001"],
     )
-    date: dt.date = Field(description="Within the term", examples=["2027-01-20"])
-    starts_at: dt.time = Field(description="Local time at the school", examples=["09:30"])
-    ends_at: dt.time = Field(examples=["10:30"])
+    date: Day = Field(description="Within the term", examples=["2027-01-20"])
+    starts_at: TimeOfDay = Field(description="Local time at the school", examples=["09:30"])
+    ends_at: TimeOfDay = Field(description="After `starts_at`", examples=["10:30"])
     year_group: YearGroup = Field(
         description="Reception or Year 1 to Year 6; the key stage follows", examples=["year_3"]
     )
@@ -179,9 +201,11 @@ class TeacherFeedbackIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    form_version: StrictInt = Field(ge=1, le=10_000, examples=[1])
-    scores: dict[Annotated[str, Field(pattern=TOPIC_ID_PATTERN)], Annotated[StrictInt, Field(ge=1, le=5)]] = Field(
+    form_version: FormVersion = Field(examples=[1])
+    scores: dict[Annotated[str, Field(pattern=TOPIC_ID_PATTERN)], Annotated[int, Field(ge=1, le=5)]] = Field(
         description="A score 1-5 for every item of that version of the teacher form",
+        # Keys not matching the pattern are refused, which patternProperties alone does not say.
+        json_schema_extra={"additionalProperties": False},
         examples=[{"right_level": 4, "pupils_engaged": 5, "students_prepared": 4, "fits_curriculum": 4,
                    "welcome_again": 5}],
     )  # fmt: skip
@@ -206,7 +230,7 @@ class PupilFeedbackIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    form_version: StrictInt = Field(ge=1, le=10_000, examples=[1])
+    form_version: FormVersion = Field(examples=[1])
     counts: list[FaceCountsIn] = Field(
         min_length=1,
         max_length=48,
@@ -387,16 +411,26 @@ class TransitionRefusedOut(BaseModel):
 
 
 @contextmanager
-def answering_errors() -> Iterator[None]:
+def answering_errors(*, body_checked: bool = False) -> Iterator[None]:
     """Domain errors as HTTP answers: bad input 422 naming the field, refusals and conflicts 409, unknown (or
-    not the caller's) objects 404."""
+    not the caller's) objects 404.
+
+    With `body_checked` (the route's schema says all it can of the body), what the domain still refuses in a body
+    is a reference to nothing (404) or a contradiction the schema cannot express (409, e.g. fewer pupils than
+    classes), both naming the field as a 422 would."""
     try:
         yield
     except NotFound as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
     except InvalidInput as error:
         errors = [{"loc": ["body", *error.loc], "msg": str(error), "type": "value_error"}]
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors) from None
+        if not body_checked:
+            code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        elif isinstance(error, UnknownReference):
+            code = status.HTTP_404_NOT_FOUND
+        else:
+            code = status.HTTP_409_CONFLICT
+        raise HTTPException(code, errors) from None
     except Conflict as error:
         errors = [{"loc": ["body", error.field], "msg": str(error), "type": "value_error"}]
         raise HTTPException(status.HTTP_409_CONFLICT, errors) from None
@@ -411,9 +445,16 @@ def answering_errors() -> Iterator[None]:
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """The documented answers of a route besides its success, FastAPI's 422 and the edge's."""
-    described = {
-        404: (ErrorOut, "No such object, or not one the caller may see"),
-        409: (TransitionRefusedOut, "Not allowed now: the state, the reasons and the actions the caller may take"),
+    described: dict[int, tuple[Any, str]] = {
+        404: (
+            ErrorOut | FieldErrorsOut,
+            "No such object, or not one the caller may see; `loc` names a body field naming no such object",
+        ),
+        409: (
+            TransitionRefusedOut | FieldErrorsOut | ErrorOut,
+            "Not allowed now: the state, the reasons and the actions the caller may take; or a conflict or a "
+            "contradiction in the body, `loc` naming the field; or the session changed meanwhile",
+        ),
         422: (FieldErrorsOut, "Bad input: `loc` names the field"),
     }
     return {code: {"model": described[code][0], "description": described[code][1]} for code in codes}
