@@ -156,24 +156,25 @@ async def test_a_reevaluation_into_eligible_is_offered_a_free_place_at_once(outr
 
 
 @pytest.mark.parametrize(
-    ("changes", "field"),
+    ("changes", "field", "code"),
     [
-        ({"school_urn": "10000"}, "school_urn"),
-        ({"school_urn": "999999"}, "school_urn"),
-        ({"year_group": "year_14"}, "year_group"),
-        ({"home_postcode": "ZZ9 9ZZ"}, "home_postcode"),
-        ({"date_of_birth": "2015-01-01"}, "date_of_birth"),
-        ({"date_of_birth": "2000-01-01"}, "date_of_birth"),
-        ({"nickname": "Zeph"}, "nickname"),
-        ({"indicators": {"parental_education": "03"}}, "indicators"),
+        ({"school_urn": "10000"}, "school_urn", 422),
+        ({"school_urn": "999999"}, "school_urn", 404),  # not a registered school
+        ({"year_group": "year_14"}, "year_group", 422),
+        ({"home_postcode": "ZZ9 9ZZ"}, "home_postcode", 422),
+        ({"date_of_birth": "2015-01-01"}, "date_of_birth", 409),  # too young when the programme starts
+        ({"date_of_birth": "2000-01-01"}, "date_of_birth", 409),
+        ({"date_of_birth": 0}, "date_of_birth", 422),
+        ({"nickname": "Zeph"}, "nickname", 422),
+        ({"indicators": {"parental_education": "03"}}, "indicators", 422),
     ],
 )
-async def test_bad_applications_are_422_naming_the_field_and_store_nothing(
-    outreach_app: Outreach, changes: dict[str, str], field: str
+async def test_bad_applications_are_refused_naming_the_field_and_store_nothing(
+    outreach_app: Outreach, changes: dict[str, str], field: str, code: int
 ) -> None:
     cycle = await setup(outreach_app)
     response = await outreach_app.client.post("/watcch/applications", json=application_body(cycle["id"], **changes))
-    assert response.status_code == 422, response.text
+    assert response.status_code == code, response.text
     assert any(field in [str(p) for p in e["loc"]] for e in response.json()["detail"]), response.text
     assert await outreach_app.count(watcch_applications) == 0
     assert await outreach_app.count(personal_details) == 0

@@ -235,6 +235,10 @@ class ApplicantIn(Strict):
     answers: dict[Question, Answer] = Field(
         default_factory=dict,
         max_length=10,
+        json_schema_extra={
+            "additionalProperties": False,
+            "propertyNames": {"minLength": 1, "maxLength": 300, "pattern": VISIBLE_TEXT},
+        },
         examples=[{"Why are you interested in a career in healthcare?": "I volunteer at a care home."}],
         description="One answer to each of the cycle's questions, keyed by the question",
     )
@@ -417,6 +421,15 @@ class TransitionRefusedOut(BaseModel):
     allowed_actions: list[Action]
 
 
+# Schema-valid fields the domain refuses for contradicting another field, the cycle or today (409 naming the field;
+# rules: `n` above the criteria named, a threshold or value the measure does not have), and references (404).
+CONTRADICTIONS = frozenset(
+    {"academic_year", "applications_close_on", "programme_starts_on", "programme_ends_on", "answers",
+     "guardian_email", "year_group", "date_of_birth"}
+)  # fmt: skip
+REFERENCES = frozenset({"cycle_id", "school_urn"})
+
+
 @contextmanager
 def answering_errors() -> Iterator[None]:
     """Bad input 422 naming the field; state conflicts 409 with the reason; unknown objects 404; links 409/410."""
@@ -427,7 +440,12 @@ def answering_errors() -> Iterator[None]:
     except (InvalidWatcch, InvalidRules, UnknownPostcode) as error:
         loc = ["body", *str(error.field).split(".")]
         detail = [{"loc": loc, "msg": str(error), "type": "value_error"}]
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
+        code = status.HTTP_422_UNPROCESSABLE_CONTENT
+        if isinstance(error, InvalidRules) or error.field in CONTRADICTIONS:
+            code = status.HTTP_409_CONFLICT
+        elif error.field in REFERENCES:
+            code = status.HTTP_404_NOT_FOUND
+        raise HTTPException(code, detail) from None
     except WatcchConflict as error:
         loc = ["body", error.field] if error.field else ["body"]
         raise HTTPException(status.HTTP_409_CONFLICT, [{"loc": loc, "msg": str(error), "type": "conflict"}]) from None
@@ -443,9 +461,13 @@ def answering_errors() -> Iterator[None]:
 
 
 def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    described: dict[int, tuple[type[BaseModel], str]] = {
-        404: (ErrorOut, "No such cycle, application or link"),
-        409: (FieldErrorsOut, "Not now: the state, the capacity or a duplicate, with the reason"),
+    described: dict[int, tuple[object, str]] = {
+        404: (ErrorOut | FieldErrorsOut, "No such cycle, application or link; or (`loc` names it) school"),
+        409: (
+            FieldErrorsOut,
+            "Not now: the state, the capacity or a duplicate, with the reason; or a field contradicting another, "
+            "the cycle or today (`loc` names it): dates out of order, rules asking more than they name",
+        ),
         410: (ErrorOut, "The link has expired or was replaced"),
         422: (FieldErrorsOut, "Bad input: `loc` names the field"),
         429: (ErrorOut, "Too many requests from this client; see Retry-After"),
