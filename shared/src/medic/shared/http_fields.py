@@ -5,7 +5,7 @@ accepted, anything it forbids is a 422 naming the field.
 """
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
@@ -51,3 +51,30 @@ Rfc3339DateTime = Annotated[
     BeforeValidator(_rfc3339_text),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
+
+# A calendar date, `YYYY-MM-DD` text and nothing else: lax pydantic would also read a number (Unix time) or a
+# date-time, and its strict date refuses the text FastAPI hands it. A `date` built in code passes as it is.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date_text(value: object) -> object:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("expected a date as YYYY-MM-DD, e.g. 2027-01-20")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_text), WithJsonSchema({"type": "string", "format": "date"})]
+
+
+def _not_text(value: object) -> object:
+    if isinstance(value, str | bool):
+        raise ValueError("expected a whole number, not text")
+    return value
+
+
+# For whole numbers: JSON Schema's "integer" includes 89.0 (pydantic's strict int refuses it) but not the text "3"
+# (its lax int takes it). Put it after the bounds: `Annotated[int, Field(ge=1, le=5), NOT_TEXT]` (in front,
+# pydantic loses them from the schema).
+NOT_TEXT = BeforeValidator(_not_text)

@@ -11,9 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from medic.outreach.domain.outcomes import InvalidOutcome, Outcome, OutcomeConflict, OutcomeNotFound
 from medic.shared.contracts.outreach.outcomes import CourseType, OutcomeSource, OutcomeStage
+from medic.shared.http_fields import NOT_TEXT, IsoDate
 from medic.shared.openapi import ErrorOut, FieldErrorsOut
-
-from .fields import NOT_TEXT, IsoDate
 
 
 class OutcomeIn(BaseModel):

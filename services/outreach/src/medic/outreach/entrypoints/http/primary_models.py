@@ -1,7 +1,6 @@
 """Request and response bodies of the primary-school programme's API, and how its errors become HTTP answers."""
 
 import datetime as dt
-import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,7 +32,7 @@ from medic.outreach.domain.primary import (
 from medic.outreach.domain.primary_lifecycle import Action, Actor, State, TransitionRefused
 from medic.outreach.service_layer.primary import SessionView, Tally, TermSummary
 from medic.shared.contracts.outreach.primary import KeyStage, YearGroup
-from medic.shared.http_fields import VISIBLE_TEXT
+from medic.shared.http_fields import VISIBLE_TEXT, IsoDate
 from medic.shared.openapi import ErrorOut, FieldErrorsOut
 
 TOPIC_ID_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
@@ -41,13 +40,6 @@ Name = Annotated[str, Field(max_length=MAX_TERM_NAME, pattern=VISIBLE_TEXT)]
 Count = Annotated[int, Field(ge=0, le=MAX_PUPILS)]
 FormVersion = Annotated[int, Field(ge=1, le=10_000)]
 FreeText = Annotated[str, Field(max_length=MAX_REFLECTION, pattern=r"^[^\x00-\x09\x0b-\x1f\x7f]*$")]
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def _iso_date_text(value: object) -> object:
-    if not isinstance(value, str | dt.date) or (isinstance(value, str) and not _ISO_DATE.fullmatch(value)):
-        raise ValueError("expected a date YYYY-MM-DD, e.g. 2027-01-20")
-    return value
 
 
 def _time_text(value: object) -> object:
@@ -56,8 +48,6 @@ def _time_text(value: object) -> object:
     return value
 
 
-# A calendar date, `YYYY-MM-DD` and nothing else (pydantic alone would also read numbers and date-times).
-Day = Annotated[dt.date, BeforeValidator(_iso_date_text), WithJsonSchema({"type": "string", "format": "date"})]
 # A time of day as text (pydantic alone would also read a number of seconds).
 TimeOfDay = Annotated[dt.time, BeforeValidator(_time_text), WithJsonSchema({"type": "string", "format": "time"})]
 
@@ -78,8 +68,8 @@ class TermIn(BaseModel):
     academic_year: str = Field(
         pattern=r"^[0-9]{4}/[0-9]{2}$", description="Two consecutive years, e.g. 2026/27", examples=["2026/27"]
     )
-    starts_on: Day = Field(examples=["2027-01-04"])
-    ends_on: Day = Field(description="On or after `starts_on`, in the academic year", examples=["2027-03-26"])
+    starts_on: IsoDate = Field(examples=["2027-01-04"])
+    ends_on: IsoDate = Field(description="On or after `starts_on`, in the academic year", examples=["2027-03-26"])
 
 
 class TermOut(BaseModel):
@@ -157,7 +147,7 @@ class SessionIn(BaseModel):
         description="A registered school whose phase teaches primary pupils (primary, all-through, special)",
         examples=["100001"],
     )
-    date: Day = Field(description="Within the term", examples=["2027-01-20"])
+    date: IsoDate = Field(description="Within the term", examples=["2027-01-20"])
     starts_at: TimeOfDay = Field(description="Local time at the school", examples=["09:30"])
     ends_at: TimeOfDay = Field(description="After `starts_at`", examples=["10:30"])
     year_group: YearGroup = Field(

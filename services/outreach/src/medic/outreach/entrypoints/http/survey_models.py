@@ -26,10 +26,8 @@ from medic.outreach.domain.surveys import (
 )
 from medic.outreach.service_layer.surveys import QuestionnaireView
 from medic.shared.contracts.outreach.surveys import ResponseKind
-from medic.shared.http_fields import VISIBLE_TEXT
+from medic.shared.http_fields import NOT_TEXT, VISIBLE_TEXT
 from medic.shared.openapi import ErrorOut, FieldErrorsOut
-
-from .fields import NOT_TEXT
 
 EXAMPLE_ITEMS = [
     {"code": "know_how_to_apply", "text": "I know how to apply to study medicine"},

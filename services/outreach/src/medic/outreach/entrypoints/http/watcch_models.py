@@ -44,11 +44,9 @@ from medic.outreach.domain.watcch_eligibility import (
 )
 from medic.outreach.domain.watcch_people import RefereeAnswer
 from medic.outreach.service_layer.watcch import ApplicationView, CycleView
-from medic.shared.http_fields import VISIBLE_TEXT, EmailAddress
+from medic.shared.http_fields import VISIBLE_TEXT, EmailAddress, IsoDate
 from medic.shared.openapi import ErrorOut, FieldErrorsOut
 from medic.shared.signed_links import LinkRefused, TooSoon
-
-from .fields import IsoDate
 
 Name = Annotated[str, Field(max_length=100, pattern=VISIBLE_TEXT)]
 LongName = Annotated[str, Field(max_length=200, pattern=VISIBLE_TEXT)]

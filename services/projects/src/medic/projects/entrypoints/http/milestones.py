@@ -4,13 +4,12 @@ Coordinators set them; coordinators, and the supervisors and students of the coh
 the caller is not part of reads as 404. The scheduler (service_layer/reminders.py) sends the reminders.
 """
 
-import re
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 
 from medic.projects.adapters.projects_repository import Visibility
 from medic.projects.adapters.uow import ProjectsUnitOfWork
@@ -19,6 +18,7 @@ from medic.projects.service_layer import milestones as handlers
 from medic.shared.auth import Principal, Role, require_roles
 from medic.shared.contracts.projects.milestones import MilestoneKind
 from medic.shared.http import correlation_id_from
+from medic.shared.http_fields import IsoDate
 from medic.shared.openapi import ErrorOut, FieldErrorsOut
 
 from .dependencies import field_error, unit_of_work
@@ -29,17 +29,6 @@ UnitOfWork = Annotated[ProjectsUnitOfWork, Depends(unit_of_work)]
 Coordinator = Annotated[Principal, Depends(require_roles(Role.COORDINATOR))]
 Reader = Annotated[Principal, Depends(require_roles(Role.COORDINATOR, Role.SUPERVISOR, Role.STUDENT))]
 
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def _date_text(value: object) -> object:
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
-        raise ValueError("expected a date as YYYY-MM-DD")
-    return value
-
-
-# A calendar date, written YYYY-MM-DD and nothing else (pydantic alone would read a number as Unix time).
-IsoDate = Annotated[date, BeforeValidator(_date_text), WithJsonSchema({"type": "string", "format": "date"})]
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "No such cohort for the caller"}}
 

@@ -5,7 +5,6 @@ contact addresses. Partner users (role `partner`, their token naming their organ
 organisation, any other is 404, and may add, edit and remove its contacts; nothing else.
 """
 
-import re
 import uuid
 from collections.abc import Awaitable
 from datetime import date, datetime
@@ -13,7 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 
 from medic.projects.adapters.partners_repository import ConcurrentPartnerChange
 from medic.projects.adapters.uow import ProjectsUnitOfWork
@@ -33,7 +32,7 @@ from medic.projects.service_layer import handlers
 from medic.shared.auth import Principal, Role, require_roles
 from medic.shared.contracts.projects.partners import AgreementKind, AgreementStatus, PartnerKind
 from medic.shared.http import correlation_id_from
-from medic.shared.http_fields import NO_CONTROL_CHARACTERS, VISIBLE_TEXT, EmailAddress
+from medic.shared.http_fields import NO_CONTROL_CHARACTERS, VISIBLE_TEXT, EmailAddress, IsoDate
 from medic.shared.openapi import ErrorOut, FieldErrorsOut
 
 from .dependencies import field_error, unit_of_work
@@ -50,17 +49,7 @@ PartnerName = Annotated[str, Field(max_length=200, pattern=VISIBLE_TEXT)]
 AreaOfWork = Annotated[str, Field(min_length=1, max_length=100, pattern=NO_CONTROL_CHARACTERS)]
 ContactName = Annotated[str, Field(max_length=200, pattern=VISIBLE_TEXT)]
 ContactRole = Annotated[str, Field(max_length=100, pattern=NO_CONTROL_CHARACTERS)]
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
-
-def _date_text(value: object) -> object:
-    if not isinstance(value, str) or not _DATE.fullmatch(value):
-        raise ValueError("expected a date as YYYY-MM-DD")
-    return value
-
-
-# A calendar date, written YYYY-MM-DD and nothing else (pydantic alone would read a number as Unix time).
-IsoDate = Annotated[date, BeforeValidator(_date_text), WithJsonSchema({"type": "string", "format": "date"})]
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "No such partner (or contact, agreement) visible to the caller"}

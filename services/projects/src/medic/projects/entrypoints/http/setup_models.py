@@ -1,6 +1,5 @@
 """Request and response bodies of the set-up API, and how its errors become HTTP answers."""
 
-import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -8,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import HTTPException, status
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field
 
 from medic.projects.domain.setup import (
     LARGEST_GROUP,
@@ -28,22 +27,11 @@ from medic.projects.domain.setup import (
     academic_years_pattern,
 )
 from medic.projects.service_layer.csv_import import ImportRejected, ImportSummary, Problem
-from medic.shared.http_fields import VISIBLE_TEXT, EmailAddress
+from medic.shared.http_fields import VISIBLE_TEXT, EmailAddress, IsoDate
 from medic.shared.openapi import ErrorOut, FieldErrorsOut
 
 MAX_LINKS = 50  # practices per supervisor, members per group in one request
 
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-def _iso_date_text(value: object) -> object:
-    if not isinstance(value, str | date) or (isinstance(value, str) and not _ISO_DATE.fullmatch(value)):
-        raise ValueError("expected a date YYYY-MM-DD, e.g. 2026-09-07")
-    return value
-
-
-# A calendar date, `YYYY-MM-DD` and nothing else (pydantic alone would also read numbers and date-times).
-IsoDate = Annotated[date, BeforeValidator(_iso_date_text), WithJsonSchema({"type": "string", "format": "date"})]
 
 AcademicYear = Annotated[
     str,
