@@ -7,8 +7,6 @@ key that is there fires nothing, and the state change is conditional on the appl
 a restarted service or a second replica never expires (or publishes) an offer twice.
 """
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,12 +14,15 @@ from datetime import UTC, datetime
 from medic.outreach.adapters.uow import OutreachUnitOfWork
 from medic.outreach.service_layer.watcch import expire_offers
 from medic.shared.logging import get_logger
+from medic.shared.periodic import Periodic
 
 log = get_logger(__name__)
 
 
-class OfferExpiryScheduler:
+class OfferExpiryScheduler(Periodic):
     """Expires due offers every `interval_s` until stopped; the first tick runs at once."""
+
+    failure_event = "watcch.offer_expiry_failed"
 
     def __init__(
         self,
@@ -30,25 +31,12 @@ class OfferExpiryScheduler:
         interval_s: float,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        super().__init__(interval_s=interval_s)
         self._unit_of_work = unit_of_work
-        self._interval_s = interval_s
         self.now = now  # tests move the clock
-        self._stopping = asyncio.Event()
 
     async def tick(self) -> list[uuid.UUID]:
         expired = await expire_offers(self._unit_of_work(), now=self.now())
         if expired:
             log.info("watcch.offers_expired", count=len(expired))
         return expired
-
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.tick()
-            except Exception as error:  # a database away, a lost race on SQLite: the next tick tries again
-                log.warning("watcch.offer_expiry_failed", error=type(error).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self._interval_s)
-
-    def stop(self) -> None:
-        self._stopping.set()

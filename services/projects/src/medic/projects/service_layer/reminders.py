@@ -12,8 +12,6 @@ that firing (prefix it with the timer's name, e.g. `verification:<project>:<link
 function to `TIMERS`. It must only read: the scheduler records the keys and publishes the events.
 """
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ from medic.shared.contracts.projects.milestones import (
 from medic.shared.contracts.projects.projects import ProjectVerificationPendingV1
 from medic.shared.events import Envelope, EventPayload
 from medic.shared.logging import get_logger
+from medic.shared.periodic import Periodic
 
 log = get_logger(__name__)
 
@@ -141,8 +140,10 @@ async def fire_due_timers(
     return published
 
 
-class ReminderScheduler:
+class ReminderScheduler(Periodic):
     """Fires due timers every `interval_s` until stopped; the first tick runs at once."""
+
+    failure_event = "reminders.tick_failed"
 
     def __init__(
         self,
@@ -152,26 +153,13 @@ class ReminderScheduler:
         timers: Sequence[Timer] = TIMERS,
         today: Callable[[], date] = london_today,
     ) -> None:
+        super().__init__(interval_s=interval_s)
         self._unit_of_work = unit_of_work
-        self._interval_s = interval_s
         self._timers = tuple(timers)
         self.today = today  # tests set the day
-        self._stopping = asyncio.Event()
 
     async def tick(self) -> list[Envelope[EventPayload]]:
         published = await fire_due_timers(self._unit_of_work(), self._timers, today=self.today(), now=datetime.now(UTC))
         if published:
             log.info("reminders.fired", count=len(published))
         return published
-
-    async def run(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                await self.tick()
-            except Exception as error:  # a database away, a lost race on SQLite: the next tick tries again
-                log.warning("reminders.tick_failed", error=repr(error))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), timeout=self._interval_s)
-
-    def stop(self) -> None:
-        self._stopping.set()
