@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -102,6 +102,7 @@ def build(settings: OutreachSettings | None = None, *, start_consumer: bool = Tr
     app.state.watcch_settings = settings
     app.state.lookups_dir = settings.lookups_dir
     app.state.settings = settings
+    app.state.clock = lambda: datetime.now(UTC)  # tests move it (the as-of history, timers)
     http.install(app)
     return OutreachService(
         settings=settings, engine=engine, relay=relay, consumer=consumer, app=app, offer_expiry=offer_expiry

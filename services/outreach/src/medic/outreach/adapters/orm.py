@@ -10,8 +10,13 @@ from medic.shared.outbox import outbox_table
 from . import (
     orm_activities,
     orm_area_indicators,
+    orm_consent,
+    orm_erasure,
+    orm_history,
+    orm_mentoring,
     orm_outcomes,
     orm_primary,
+    orm_safeguarding,
     orm_surveys,
     orm_watcch,
 )
@@ -22,6 +27,18 @@ from .orm_schools import school_contacts, schools
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
-AREAS = (orm_activities, orm_area_indicators, orm_outcomes, orm_primary, orm_surveys, orm_watcch)
+AREAS = (
+    orm_activities,
+    orm_area_indicators,
+    orm_consent,
+    orm_erasure,
+    orm_history,
+    orm_mentoring,
+    orm_outcomes,
+    orm_primary,
+    orm_safeguarding,
+    orm_surveys,
+    orm_watcch,
+)
 
 __all__ = ["AREAS", "inbox", "known_partners", "metadata", "outbox", "school_contacts", "schools"]

@@ -6,7 +6,19 @@ participant's personal details or free text about anyone: participants appear by
 
 from medic.shared.events import EventPayload
 
-from . import activities, indicators, outcomes, primary, schools, surveys, watcch
+from . import (
+    activities,
+    consent,
+    erasure,
+    indicators,
+    mentoring,
+    outcomes,
+    primary,
+    safeguarding,
+    schools,
+    surveys,
+    watcch,
+)
 from .schools import SchoolPhase, SchoolRegisteredV1, SchoolUpdatedV1, SchoolV1
 
 PUBLISHED: tuple[type[EventPayload], ...] = (
@@ -17,6 +29,10 @@ PUBLISHED: tuple[type[EventPayload], ...] = (
     *surveys.PUBLISHED,
     *watcch.PUBLISHED,
     *outcomes.PUBLISHED,
+    *safeguarding.PUBLISHED,
+    *consent.PUBLISHED,
+    *mentoring.PUBLISHED,
+    *erasure.PUBLISHED,
 )
 
 __all__ = ["PUBLISHED", "SchoolPhase", "SchoolRegisteredV1", "SchoolUpdatedV1", "SchoolV1"]

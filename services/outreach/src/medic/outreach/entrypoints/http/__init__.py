@@ -5,10 +5,14 @@ from fastapi import APIRouter, FastAPI
 from . import (
     activities,
     area_indicators,
+    consent,
+    erasure,
+    mentoring,
     outcomes,
     partners,
     primary,
     reports,
+    safeguarding,
     school_imports,
     school_partners,
     schools,
@@ -28,6 +32,10 @@ router.include_router(activities.router)
 router.include_router(surveys.router)
 router.include_router(outcomes.router)
 router.include_router(reports.router)
+router.include_router(safeguarding.router)
+router.include_router(consent.router)
+router.include_router(mentoring.router)
+router.include_router(erasure.router)
 
 
 def install(app: FastAPI) -> None:

@@ -1,0 +1,1 @@
+"""Tables of the consent area (being built)."""

@@ -1,0 +1,5 @@
+"""HTTP API: consent (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["consent"])

@@ -1,0 +1,5 @@
+"""HTTP API: mentoring (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["mentoring"])

@@ -1,0 +1,5 @@
+"""HTTP API: safeguarding (being built)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["safeguarding"])

@@ -1,0 +1,5 @@
+"""Events of the erasure area (being built)."""
+
+from medic.shared.events import EventPayload
+
+PUBLISHED: tuple[type[EventPayload], ...] = ()
