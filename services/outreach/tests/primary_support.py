@@ -7,6 +7,7 @@ from typing import Any
 from medic.outreach.adapters.orm_partners import known_partners
 from medic.shared.auth import Role, issue_token
 from medic.shared.contracts.projects import PartnerKind
+from services.outreach.tests.safeguarding_support import clear
 from services.outreach.tests.school_support import Outreach
 
 TODAY = date.today()
@@ -94,13 +95,16 @@ async def act(app: Outreach, session_id: str, action: str, reason: str | None = 
 
 
 async def delivered(app: Outreach, **fields: Any) -> dict[str, Any]:
-    """A registered primary school, a term, and a session on it delivered by STUDENT to 28 pupils in 1 class."""
+    """A registered primary school, a term, and a session on it delivered by STUDENT to 28 pupils in 1 class (its
+    students cleared for contact with children first)."""
     urn = fields.get("urn", "100000")
     if (await app.client.get(f"/schools/{urn}", headers=app.coordinator)).status_code == 404:
         await app.register(urn=urn, laestab=f"201{urn[-4:]}")
     the_term = await term(app)
     session = await plan(app, the_term["id"], **fields)
     await act(app, session["id"], "review_plan")
+    for student in fields.get("student_ids", [STUDENT]):
+        await clear(app, student)
     reply = await app.client.post(
         f"/primary/sessions/{session['id']}/delivery",
         json={"pupils": 28, "classes": 1, "teacher_present_throughout": True},

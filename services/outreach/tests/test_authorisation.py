@@ -93,7 +93,7 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/participants/{participant_id}/outcomes"): frozenset({C}),
     ("GET", "/participants/{participant_id}/outcomes"): frozenset({C}),
     # The impact report and its CSV: coordinators (the policy is a query parameter; exact figures, `none`, too).
-    # The research extract is refused (409) to them until research consent is recorded.
+    # The research extract: coordinators (only participants whose research consent is valid today).
     ("GET", "/reports/impact"): frozenset({C}),
     ("GET", "/reports/impact.csv"): frozenset({C}),
     ("GET", "/reports/research-extract"): frozenset({C}),
@@ -131,7 +131,6 @@ STATEFUL = {
     ("POST", "/primary/topics"),
     ("PUT", "/activities/{activity_id}/pairs"),  # the activity is a workshop, not a placement
     ("POST", "/activities/{activity_id}/cancellation"),  # attendance is recorded by then: it took place
-    ("GET", "/reports/research-extract"),  # refused until research consent is recorded
 }
 PARTNER_ORGANISATION: dict[str, Any] = {}
 

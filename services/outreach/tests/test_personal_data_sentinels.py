@@ -26,6 +26,7 @@ from medic.shared.outbox import OutboxState
 from medic.shared.topology import Topology, declare_event_exchanges, delete_namespace
 from services.outreach.tests import primary_support as primary
 from services.outreach.tests import watcch_support as watcch
+from services.outreach.tests.safeguarding_support import clear
 from services.outreach.tests.school_support import BACKENDS, SCHOOL, Outreach, running_outreach
 from tests import infra
 from tests.support import eventually, example_value
@@ -76,6 +77,7 @@ async def _walk_every_area(app: Outreach) -> dict[str, str]:
     await primary.act(app, session["id"], "review_plan")
     sessions = f"/primary/sessions/{session['id']}"
     delivery = {"pupils": 28, "classes": 1, "teacher_present_throughout": True}
+    await clear(app, primary.STUDENT)  # a delivering student must be cleared for contact with children
     assert (await app.client.post(f"{sessions}/delivery", json=delivery, headers=coordinator)).is_success
     feedback = {"form_version": 1, "scores": primary.TEACHER_SCORES, "comments": TYPED["comments"]}
     assert (await app.client.put(f"{sessions}/teacher-feedback", json=feedback, headers=coordinator)).is_success

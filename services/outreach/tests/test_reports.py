@@ -1,6 +1,6 @@
 """The impact report: built from exact facts and rendered under a disclosure policy (no I/O), then over HTTP on
-SQLite and PostgreSQL (JSON and CSV), and the research extract (refused over HTTP; its content at the service
-layer)."""
+SQLite and PostgreSQL (JSON and CSV), and the research extract (over HTTP, filtered by research consent; its content
+at the service layer)."""
 
 import csv
 import io
@@ -249,10 +249,12 @@ async def test_an_unknown_policy_is_422_and_exact_figures_can_be_switched_off(ou
         state.settings = settings
 
 
-async def test_the_research_extract_is_refused_until_consent_is_recorded(outreach_app: Outreach) -> None:
+async def test_the_research_extract_holds_no_one_without_research_consent(outreach_app: Outreach) -> None:
+    """Served now that consent is recorded; those who took part but never consented to research are left out
+    (test_consent_api.py follows participants in and out as consent is given and withdrawn)."""
+    await _programme(outreach_app)
     response = await outreach_app.client.get("/reports/research-extract", headers=outreach_app.coordinator)
-    assert response.status_code == 409
-    assert "consent" in response.json()["detail"] and "not recorded yet" in response.json()["detail"]
+    assert response.status_code == 200 and response.json()["rows"] == []
 
 
 async def test_the_research_extracts_content_at_the_service_layer(outreach_app: Outreach) -> None:

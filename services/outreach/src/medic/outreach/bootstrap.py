@@ -5,15 +5,23 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from medic.outreach.adapters import orm
 from medic.outreach.adapters.uow import OutreachUnitOfWork
+from medic.outreach.domain.consent import ConsentPolicy
+from medic.outreach.domain.policies import MentoringPolicy, Policies
+from medic.outreach.domain.retention import RetentionPolicy
 from medic.outreach.entrypoints import http
 from medic.outreach.entrypoints.consumers import outreach_consumer
 from medic.outreach.service_layer.area_indicators import load_at_startup
+from medic.outreach.service_layer.consent_timers import ConsentExpiryScheduler
+from medic.outreach.service_layer.mentoring_timers import MentoringRecheckScheduler
+from medic.outreach.service_layer.retention_timers import RetentionSweep
+from medic.outreach.service_layer.safeguarding_timers import SafeguardingTimers
 from medic.outreach.service_layer.watcch_timers import OfferExpiryScheduler
 from medic.outreach.settings import OutreachSettings
 from medic.shared.asyncapi import asyncapi_document
@@ -40,6 +48,10 @@ class OutreachService:
     consumer: ConsumerBroker
     app: FastAPI
     offer_expiry: OfferExpiryScheduler
+    consent_expiry: ConsentExpiryScheduler
+    retention_sweep: RetentionSweep
+    safeguarding_timers: SafeguardingTimers
+    mentoring_recheck: MentoringRecheckScheduler
 
 
 @asynccontextmanager
@@ -74,11 +86,40 @@ def build(settings: OutreachSettings | None = None, *, start_consumer: bool = Tr
         retention=timedelta(hours=settings.outbox_retention_hours),
     )
 
+    policies = Policies(
+        consent=ConsentPolicy(settings.consent_guardian_age, settings.consent_expiry_reminder_days),
+        mentoring=MentoringPolicy(contact=settings.mentoring_contact_kind.value),
+        zone=settings.primary_timezone,
+    )
+
     def unit_of_work() -> OutreachUnitOfWork:
-        return OutreachUnitOfWork(engine, outbox=orm.outbox, inbox=orm.inbox, relay=relay)
+        return OutreachUnitOfWork(engine, outbox=orm.outbox, inbox=orm.inbox, relay=relay, policies=policies)
 
     consumer = ConsumerBroker(outreach_consumer(unit_of_work), settings)
     offer_expiry = OfferExpiryScheduler(unit_of_work, interval_s=settings.watcch_offer_expiry_interval_s)
+    consent_expiry = ConsentExpiryScheduler(
+        unit_of_work,
+        interval_s=settings.consent_expiry_interval_s,
+        zone=ZoneInfo(settings.primary_timezone),
+        policy=policies.consent,
+    )
+    retention_policy = RetentionPolicy(
+        participant_years=settings.retention_participant_years,
+        safeguarding_months=settings.retention_safeguarding_months,
+        min_review_days=settings.retention_min_review_days,
+    )
+    safeguarding_timers = SafeguardingTimers(
+        unit_of_work,
+        interval_s=settings.safeguarding_timers_interval_s,
+        zone=ZoneInfo(settings.primary_timezone),
+    )
+    mentoring_recheck = MentoringRecheckScheduler(unit_of_work, interval_s=settings.mentoring_recheck_interval_s)
+    retention_sweep = RetentionSweep(
+        unit_of_work,
+        retention_policy,
+        interval_s=settings.retention_sweep_interval_s,
+        zone=ZoneInfo(settings.primary_timezone),
+    )
     app = create_app(
         title="Outreach service",
         description=DESCRIPTION,
@@ -90,7 +131,7 @@ def build(settings: OutreachSettings | None = None, *, start_consumer: bool = Tr
                 migrations=MIGRATIONS,
                 relay=relay,
                 consumer=consumer if start_consumer else None,
-                background=[offer_expiry],
+                background=[offer_expiry, consent_expiry, retention_sweep, safeguarding_timers, mentoring_recheck],
             ),
             settings,
             unit_of_work,
@@ -102,8 +143,18 @@ def build(settings: OutreachSettings | None = None, *, start_consumer: bool = Tr
     app.state.watcch_settings = settings
     app.state.lookups_dir = settings.lookups_dir
     app.state.settings = settings
+    app.state.retention_policy = retention_policy
     app.state.clock = lambda: datetime.now(UTC)  # tests move it (the as-of history, timers)
     http.install(app)
     return OutreachService(
-        settings=settings, engine=engine, relay=relay, consumer=consumer, app=app, offer_expiry=offer_expiry
+        settings=settings,
+        engine=engine,
+        relay=relay,
+        consumer=consumer,
+        app=app,
+        offer_expiry=offer_expiry,
+        consent_expiry=consent_expiry,
+        retention_sweep=retention_sweep,
+        safeguarding_timers=safeguarding_timers,
+        mentoring_recheck=mentoring_recheck,
     )

@@ -1,7 +1,7 @@
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Text, cast, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -64,6 +64,34 @@ class EventLogRepository:
             statement = statement.where(c.seq > query.after.seq)
         return [_to_event(row._mapping) for row in await self._connection.execute(statement)]
 
+    # Erasure: entries about an erased participant or person go; the erasure events themselves stay as the proof.
+
+    async def erased_among(self, erasure_types: Collection[str], subjects: Collection[str]) -> set[str]:
+        """Which of `subjects` (e.g. `participants/<id>`) an erasure event in the log names."""
+        if not subjects:
+            return set()
+        c = event_log.c
+        query = select(c.subject).where(c.type.in_(list(erasure_types)) & c.subject.in_(list(subjects)))
+        return {s for s in (await self._connection.execute(query)).scalars() if s is not None}
+
+    async def forget(self, subject_id: str, *, keep_types: Collection[str]) -> int:
+        """Delete every entry naming `subject_id` as a segment of its subject or a value anywhere in its data, except
+        those of `keep_types`; returns how many went. Text search finds the candidates, an exact match decides."""
+        c = event_log.c
+        candidates = select(c.seq, c.subject, c.data).where(
+            c.type.not_in(list(keep_types))
+            & or_(
+                c.subject.contains(subject_id, autoescape=True),
+                cast(c.data, Text).contains(subject_id, autoescape=True),
+            )
+        )
+        doomed = [
+            row.seq for row in await self._connection.execute(candidates) if names(row.subject, row.data, subject_id)
+        ]
+        for start in range(0, len(doomed), 500):
+            await self._connection.execute(delete(event_log).where(c.seq.in_(doomed[start : start + 500])))
+        return len(doomed)
+
 
 def _to_event(row: Any) -> LoggedEvent:
     return LoggedEvent(
@@ -78,3 +106,21 @@ def _to_event(row: Any) -> LoggedEvent:
         data=row["data"],
         seq=row["seq"],
     )
+
+
+def names(subject: str | None, data: Any, subject_id: str) -> bool:
+    """Whether an entry names `subject_id`: a segment of its subject, or a value (or key) anywhere in its data."""
+    if subject is not None and subject_id in subject.split("/"):
+        return True
+    return subject_id in strings(data)
+
+
+def strings(value: Any) -> set[str]:
+    """Every string in a JSON value, keys included, at any depth."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return {k for k in value if isinstance(k, str)} | {s for v in value.values() for s in strings(v)}
+    if isinstance(value, list | tuple):
+        return {s for v in value for s in strings(v)}
+    return set()

@@ -3,19 +3,39 @@
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from medic.notifications.adapters.repository import strings
 from medic.notifications.adapters.uow import NotificationsUnitOfWork
 from medic.notifications.domain.model import EventLogQuery, EventPage, LoggedEvent
+from medic.shared.contracts.outreach.erasure import (
+    ParticipantErasedV1,
+    PartnerErasureNoticeRequestedV1,
+    SafeguardingPersonErasedV1,
+)
 from medic.shared.events import RawEnvelope
-from medic.shared.logging import redact
+from medic.shared.logging import get_logger, redact
 from medic.shared.uow import UnitOfWork
+
+log = get_logger(__name__)
+
+# The erasure events: each names whom to forget by its subject (`participants/<id>`, `safeguarding/people/<id>`).
+# They stay in the log, as the proof the erasure reached it; so do the partner notices (the webhook work's input).
+ERASURE_SUBJECTS = {
+    ParticipantErasedV1.event_type: ("participants/", "participant_id"),
+    SafeguardingPersonErasedV1.event_type: ("safeguarding/people/", "person_id"),
+}
+KEPT_ON_ERASURE = frozenset({*ERASURE_SUBJECTS, PartnerErasureNoticeRequestedV1.event_type})
 
 
 async def record_event(data: dict[str, Any], envelope: RawEnvelope, uow: UnitOfWork) -> None:
     """Runs inside the consumer's unit of work for every event; the consumer commits it with the inbox row.
 
-    Personal fields are redacted before the event is stored: they never reach the ops log.
+    Personal fields are redacted before the event is stored: they never reach the ops log. An event about someone
+    erased already (it arrived late, or was sent after the erasure) is not logged.
     """
     notifications = cast(NotificationsUnitOfWork, uow)
+    if envelope.type not in KEPT_ON_ERASURE and await _about_someone_erased(notifications, envelope, data):
+        log.info("event_log.skipped_erased", event_id=str(envelope.id), event_type=envelope.type)
+        return
     event = LoggedEvent(
         id=envelope.id,
         type=envelope.type,
@@ -29,6 +49,25 @@ async def record_event(data: dict[str, Any], envelope: RawEnvelope, uow: UnitOfW
     )
     if await notifications.events.add(event):
         notifications.recorded.append(event)
+
+
+async def forget_subject(data: dict[str, Any], envelope: RawEnvelope, uow: UnitOfWork) -> None:
+    """An erasure event: logged like any event, then every other entry naming the erased id is deleted, in the
+    same transaction (the consumer's unit of work). A redelivery deletes nothing more and logs nothing twice."""
+    await record_event(data, envelope, uow)
+    _, field = ERASURE_SUBJECTS[envelope.type]
+    subject_id = str(data.get(field, ""))
+    if not subject_id:
+        return
+    notifications = cast(NotificationsUnitOfWork, uow)
+    deleted = await notifications.events.forget(subject_id, keep_types=KEPT_ON_ERASURE)
+    log.info("event_log.forgotten", event_id=str(envelope.id), event_type=envelope.type, deleted=deleted)
+
+
+async def _about_someone_erased(uow: NotificationsUnitOfWork, envelope: RawEnvelope, data: dict[str, Any]) -> bool:
+    ids = strings(data) | set((envelope.subject or "").split("/"))
+    subjects = {prefix + i for prefix, _ in ERASURE_SUBJECTS.values() for i in ids if i}
+    return bool(await uow.events.erased_among(ERASURE_SUBJECTS, subjects))
 
 
 async def find_events(uow: NotificationsUnitOfWork, query: EventLogQuery) -> EventPage:

@@ -1,3 +1,5 @@
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic.outreach.adapters.activities_repository import ActivityRepository
@@ -14,6 +16,7 @@ from medic.outreach.adapters.safeguarding_repository import SafeguardingReposito
 from medic.outreach.adapters.schools_repository import SchoolRepository
 from medic.outreach.adapters.surveys_repository import SurveyRepository
 from medic.outreach.adapters.watcch_repository import WatcchRepository
+from medic.outreach.domain.policies import Policies
 from medic.shared.uow import UnitOfWork
 
 
@@ -32,6 +35,10 @@ class OutreachUnitOfWork(UnitOfWork):
     schools: SchoolRepository
     surveys: SurveyRepository
     watcch: WatcchRepository
+
+    def __init__(self, *args: Any, policies: Policies | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.policies = policies or Policies()
 
     def _open_repositories(self, connection: AsyncConnection) -> None:
         self.activities = ActivityRepository(connection)

@@ -9,9 +9,12 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from medic.outreach.adapters.primary_repository import Reflection, SessionFilter
 from medic.outreach.adapters.uow import OutreachUnitOfWork
+from medic.outreach.domain.conditions import ConditionsUnmet, Unmet
+from medic.outreach.domain.history import end_of_day
 from medic.outreach.domain.primary import (
     MAX_REFLECTION,
     Conflict,
@@ -41,6 +44,8 @@ from medic.outreach.domain.primary_commands import (
     WriteReflection,
 )
 from medic.outreach.domain.primary_lifecycle import TAUGHT, Actor, Option, State, options
+from medic.outreach.domain.safeguarding import ContactKind
+from medic.outreach.service_layer.safeguarding import clearance
 from medic.shared.contracts.outreach.primary import (
     KeyStage,
     SessionCancelledV1,
@@ -281,14 +286,32 @@ async def take_action(caller: Caller, command: TakeAction, uow: OutreachUnitOfWo
 
 
 async def record_delivery(
-    caller: Caller, command: RecordDelivery, uow: OutreachUnitOfWork, *, today: dt.date
-) -> SessionView:
+    caller: Caller, command: RecordDelivery, uow: OutreachUnitOfWork, *, today: dt.date, now: datetime,
+    contact: ContactKind = ContactKind.SUPERVISED_OCCASIONAL,
+) -> SessionView:  # fmt: skip
+    """Refused (ConditionsUnmet, listing each student's unmet conditions) unless on the session's day every
+    delivering student was cleared for `contact` (OUTREACH_PRIMARY_CONTACT_KIND), or for unsupervised contact when
+    no teacher was present throughout. A past day is judged by the record as it stood at the end of that day (a
+    check recorded later does not reach back) and by the record now (a check since voided as recorded in error
+    counts against it). Their safeguarding streams are held until the transaction ends, so no change interleaves."""
     delivery = Delivery.create(
         pupils=command.pupils, classes=command.classes, teacher_present_throughout=command.teacher_present_throughout
     )
+    kind = contact if command.teacher_present_throughout else ContactKind.UNSUPERVISED_OR_REGULAR
 
     async def change(session: Session, actor: Actor) -> None:
         session.record_delivery(actor, delivery, today=today)
+        unmet: list[Unmet] = []
+        for student in sorted(session.students):
+            found = list((await clearance(uow, student, kind, session.date, lock_at=now)).unmet)
+            if session.date < today:
+                then = end_of_day(session.date, ZoneInfo(uow.policies.zone))
+                seen = {(u.code, u.subject) for u in found}
+                earlier = await clearance(uow, student, kind, session.date, known_at=then)
+                found += [u for u in earlier.unmet if (u.code, u.subject) not in seen]
+            unmet += found
+        if unmet:
+            raise ConditionsUnmet("record the delivery", unmet)
 
     return await _change(caller, command.session_id, uow, today, change)
 

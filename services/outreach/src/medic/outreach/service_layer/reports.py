@@ -1,14 +1,15 @@
 """The impact report and the research extract: read every area's exact figures in one place, build the report
-(domain/impact.py), and leave rendering under a disclosure policy to the caller. Nothing is written or published."""
+(domain/impact.py), and leave rendering under a disclosure policy to the caller. Nothing is written or published.
+The research extract holds only participants whose consent to research is valid on the day it is built."""
 
 import uuid
 from collections import defaultdict
 from dataclasses import replace
-from typing import NoReturn
+from datetime import date
 
 from medic.outreach.adapters.uow import OutreachUnitOfWork
+from medic.outreach.domain.consent import ConsentPolicy
 from medic.outreach.domain.impact import (
-    RESEARCH_CONSENT_MISSING,
     ExtractRow,
     Facts,
     ItemChangeFact,
@@ -18,11 +19,8 @@ from medic.outreach.domain.impact import (
     extract_rows,
 )
 from medic.outreach.domain.surveys import Item, ItemChange, item_changes
+from medic.outreach.service_layer.consent import research_consented
 from medic.outreach.service_layer.surveys import survey_change
-
-
-class ExtractRefused(Exception):
-    """The research extract cannot be given now; the message says why."""
 
 
 def _fact(change: ItemChange) -> ItemChangeFact:
@@ -64,8 +62,8 @@ async def impact_report(uow: OutreachUnitOfWork) -> list[Section]:
 
 
 async def research_extract_rows(uow: OutreachUnitOfWork) -> list[ExtractRow]:
-    """The pseudonymised research extract, one row per participant and cycle. Not served yet (see
-    `research_extract`): the next issue filters these rows by research consent."""
+    """The pseudonymised research extract's rows, one per participant and cycle, before the consent filter (see
+    `research_extract`)."""
     facts, runs = await _facts(uow)
     by_participant: dict[uuid.UUID, list[tuple[SurveyRun, ItemChangeFact]]] = defaultdict(list)
     async with uow:
@@ -84,7 +82,12 @@ async def research_extract_rows(uow: OutreachUnitOfWork) -> list[ExtractRow]:
     return extract_rows(facts, by_participant)
 
 
-async def research_extract(uow: OutreachUnitOfWork) -> NoReturn:
-    """Refused until research consent is recorded (the next issue): no participant's consent can be shown."""
-    del uow
-    raise ExtractRefused(RESEARCH_CONSENT_MISSING)
+async def research_extract(
+    uow: OutreachUnitOfWork, *, on: date, policy: ConsentPolicy | None = None
+) -> list[ExtractRow]:
+    """The research extract as of `on` (the day it is built): only participants whose consent to research (and a
+    parent's or guardian's, where needed) is valid that day, by everything recorded so far. A withdrawal recorded
+    a moment ago leaves the participant out."""
+    rows = await research_extract_rows(uow)
+    consented = await research_consented(uow, {r.participant_id for r in rows}, on, policy=policy)
+    return [r for r in rows if r.participant_id in consented]

@@ -32,7 +32,7 @@ from medic.outreach.settings import OutreachSettings
 from medic.shared.auth import Principal, Role, require_roles
 from medic.shared.http import correlation_id_from
 
-from .dependencies import unit_of_work
+from .dependencies import now, unit_of_work
 from .primary_models import (
     TOPIC_ID_PATTERN,
     ActionIn,
@@ -246,7 +246,10 @@ async def record_delivery(
 ) -> SessionOut:
     command = RecordDelivery(session_id, body.pupils, body.classes, body.teacher_present_throughout)
     with answering_errors(body_checked=True):
-        view = await handlers.record_delivery(_caller(principal, request), command, uow, today=_today(request))
+        view = await handlers.record_delivery(
+            _caller(principal, request), command, uow, today=_today(request), now=now(request),
+            contact=_settings(request).primary_contact_kind,
+        )  # fmt: skip
     return SessionOut.of(view)
 
 

@@ -11,6 +11,7 @@ from fastapi import HTTPException, status
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, WithJsonSchema
 
 from medic.outreach.adapters.primary_repository import Reflection, SessionChangedMeanwhile
+from medic.outreach.domain.conditions import ConditionsUnmet
 from medic.outreach.domain.primary import (
     MAX_COMMENTS,
     MAX_ITEM_TEXT,
@@ -34,6 +35,8 @@ from medic.outreach.service_layer.primary import SessionView, Tally, TermSummary
 from medic.shared.contracts.outreach.primary import KeyStage, YearGroup
 from medic.shared.http_fields import VISIBLE_TEXT, IsoDate
 from medic.shared.openapi import ErrorOut, FieldErrorsOut
+
+from .dependencies import ConditionsUnmetErrorOut, conditions_unmet
 
 TOPIC_ID_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
 Name = Annotated[str, Field(max_length=MAX_TERM_NAME, pattern=VISIBLE_TEXT)]
@@ -426,6 +429,8 @@ def answering_errors(*, body_checked: bool = False) -> Iterator[None]:
         raise HTTPException(status.HTTP_409_CONFLICT, errors) from None
     except SessionChangedMeanwhile as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
+    except ConditionsUnmet as unmet:  # a delivering student not cleared on the day (safeguarding)
+        raise conditions_unmet(unmet) from None
     except TransitionRefused as error:
         refusal = RefusalOut(
             message=str(error), state=error.state, reasons=error.reasons, allowed_actions=error.allowed
@@ -441,9 +446,10 @@ def responses(*codes: int) -> dict[int | str, dict[str, Any]]:
             "No such object, or not one the caller may see; `loc` names a body field naming no such object",
         ),
         409: (
-            TransitionRefusedOut | FieldErrorsOut | ErrorOut,
+            TransitionRefusedOut | FieldErrorsOut | ErrorOut | ConditionsUnmetErrorOut,
             "Not allowed now: the state, the reasons and the actions the caller may take; or a conflict or a "
-            "contradiction in the body, `loc` naming the field; or the session changed meanwhile",
+            "contradiction in the body, `loc` naming the field; or the session changed meanwhile; or (a delivery) "
+            "a delivering student not cleared for contact with children on the day, each unmet condition listed",
         ),
         422: (FieldErrorsOut, "Bad input: `loc` names the field"),
     }

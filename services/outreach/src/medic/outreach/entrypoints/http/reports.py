@@ -1,5 +1,5 @@
-"""HTTP API: the impact report (JSON and CSV) under a disclosure policy, and the research extract (refused until
-research consent is recorded). Coordinators only.
+"""HTTP API: the impact report (JSON and CSV) under a disclosure policy, and the research extract (only participants
+whose consent to research is valid today). Coordinators only.
 
 Exact figures are stored; the policy is applied here, when the report is rendered, and named in every output.
 `policy=hesa` (the default) and `policy=ofs` are publishable; `policy=none` gives exact figures for the
@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 
 from medic.outreach.adapters.uow import OutreachUnitOfWork
+from medic.outreach.domain.consent import ConsentPolicy
 from medic.outreach.domain.disclosure import DEFAULT, POLICIES, DisclosurePolicy, PolicyName
 from medic.outreach.domain.impact import CSV_HEADER, csv_rows, render
 from medic.outreach.service_layer import reports as handlers
@@ -19,8 +20,8 @@ from medic.outreach.settings import OutreachSettings
 from medic.shared.auth import Principal, Role, require_roles
 from medic.shared.csv_safe import MEDIA_TYPE, csv_bytes
 
-from .dependencies import unit_of_work
-from .report_models import ReportOut, responses
+from .dependencies import today, unit_of_work
+from .report_models import ExtractOut, ExtractRowOut, ReportOut, responses
 
 router = APIRouter(tags=["reports"])
 
@@ -87,14 +88,20 @@ async def impact_report_csv(
 
 @router.get(
     "/reports/research-extract",
-    summary="The pseudonymised research extract (refused until research consent is recorded)",
+    summary="The pseudonymised research extract: participants whose research consent is valid today",
     description="One row per participant and cycle (pseudonymous id, indicators with editions, activities, "
-    "survey change, outcomes; no personal details), only for participants whose consent allows research. "
-    "Consent is not recorded yet, so this answers 409 with the reason.",
-    responses=responses(409),
+    "survey change, outcomes; no personal details), only for participants who took part and whose consent to "
+    "research (and a parent's or guardian's, where needed) is valid on the day it is built. A consent withdrawn "
+    "a moment ago leaves the participant out.",
 )
-async def research_extract(uow: UnitOfWork, _: Coordinator) -> None:
-    try:
-        await handlers.research_extract(uow)
-    except handlers.ExtractRefused as refused:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None
+async def research_extract(request: Request, uow: UnitOfWork, _: Coordinator) -> ExtractOut:
+    settings: OutreachSettings = request.app.state.settings
+    built_on = today(request)
+    policy = ConsentPolicy(settings.consent_guardian_age, settings.consent_expiry_reminder_days)
+    rows = await handlers.research_extract(uow, on=built_on, policy=policy)
+    return ExtractOut(
+        built_on=built_on,
+        note="Pseudonymised; only participants whose consent to research is valid on this day. Not for "
+        "publication: row-level data.",
+        rows=[ExtractRowOut.of(r) for r in rows],
+    )

@@ -7,6 +7,9 @@ Create Date: 2026-12-07
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
@@ -14,8 +17,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "consent_texts",
+        sa.Column("scope", sa.String(20), primary_key=True),
+        sa.Column("version", sa.Integer(), primary_key=True),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_by", sa.String(200), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("consent_texts")
