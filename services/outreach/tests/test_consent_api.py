@@ -79,7 +79,7 @@ async def test_a_guardian_is_needed_for_a_16_year_old_not_an_18_year_old_and_alw
     factory = state.uow_factory
 
     def at_thirteen() -> OutreachUnitOfWork:
-        uow = factory()
+        uow: OutreachUnitOfWork = factory()
         uow.policies = replace(uow.policies, consent=replace(uow.policies.consent, guardian_age=13))
         return uow
 
