@@ -11,6 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from medic.outreach.domain.retention import (
+    ItemStatus,
+    KeepReason,
     RetentionPolicy,
     add_months,
     add_years,
@@ -149,3 +151,32 @@ async def test_the_timer_on_two_replicas_lists_and_completes_once(outreach_app: 
     assert types.count("outreach.participant.erased.v1") == 2
     reviews = (await app.client.get("/retention/reviews", headers=app.coordinator)).json()
     assert [(r["year"], r["status"]) for r in reviews] == [(year, "completed")]
+
+
+async def test_a_keep_too_late_for_an_erasure_is_refused_and_the_item_shows_it_erased(outreach_app: Outreach) -> None:
+    """The sweep's erasure and a coordinator's keep race: once the erasure is recorded the keep is 409; a keep that
+    committed while the erasure ran is overwritten by the truth, `erased`."""
+    app = outreach_app
+    first, second = await _participants(app)
+    year = date.fromisoformat(watcch.cycle_body()["programme_ends_on"]).year + 7
+    at(app, datetime(year, 9, 2, 9, tzinfo=UTC))
+    review = (await app.client.post("/retention/reviews", headers=app.coordinator)).json()
+    by_subject = {i["subject_id"]: i for i in review["items"]}
+    base = f"/retention/reviews/{review['id']}"
+    keep = {"reason": "legal_claim", "review_again_on": f"{year + 2}-09-01"}
+    for participant in (first, second):  # erased meanwhile by hand (a subject's request)
+        url = f"/participants/{participant['participant_id']}/erasure"
+        assert (await app.client.post(url, json={"reason": "subject_request"}, headers=app.coordinator)).is_success
+    late = await app.client.post(
+        f"{base}/items/{by_subject[first['participant_id']]['id']}/keep", json=keep, headers=app.coordinator
+    )
+    assert late.status_code == 409 and late.json()["detail"][0]["loc"] == ["body", "item_id"], late.text
+    kept_id = uuid.UUID(by_subject[second["participant_id"]]["id"])
+    async with app.service.app.state.uow_factory() as uow:  # the keep that won the race against the erasure
+        assert await uow.erasure.keep(
+            kept_id, KeepReason.LEGAL_CLAIM, date(year + 2, 9, 1), by="c", now=datetime.now(UTC)
+        )
+        assert await uow.erasure.mark_item(kept_id, ItemStatus.ERASED, now=datetime.now(UTC))
+        await uow.commit()
+    shown = (await app.client.get(base, headers=app.coordinator)).json()
+    assert {i["subject_id"]: i["status"] for i in shown["items"]}[second["participant_id"]] == "erased"

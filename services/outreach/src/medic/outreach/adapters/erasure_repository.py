@@ -331,15 +331,16 @@ class ErasureRepository:
     async def mark_item(
         self, item_id: uuid.UUID, status: ItemStatus, *, now: datetime, failure: str | None = None
     ) -> bool:
-        """An item still to erase (listed or failed) becomes erased or failed (False: kept or erased meanwhile)."""
+        """An item still to erase (listed or failed) becomes failed; an erased one is erased whatever it says (a
+        keep committed while its erasure ran came too late: the item must show what happened). False: unchanged."""
         i = retention_review_items.c
         values: dict[str, Any] = {"status": status.value, "failure": failure}
+        still_to_erase = i.status.in_([ItemStatus.LISTED.value, ItemStatus.FAILED.value])
         if status is ItemStatus.ERASED:
             values["erased_at"] = now
+            still_to_erase = i.status != ItemStatus.ERASED.value
         result = await self._connection.execute(
-            update(retention_review_items)
-            .where((i.id == item_id) & i.status.in_([ItemStatus.LISTED.value, ItemStatus.FAILED.value]))
-            .values(**values)
+            update(retention_review_items).where((i.id == item_id) & still_to_erase).values(**values)
         )
         return result.rowcount == 1
 

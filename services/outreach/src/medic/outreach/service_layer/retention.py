@@ -20,6 +20,7 @@ from medic.outreach.domain.erasure import SWEEP_USER, ErasureReason, SubjectKind
 from medic.outreach.domain.retention import (
     ItemStatus,
     KeepReason,
+    RetentionConflict,
     RetentionNotFound,
     RetentionPolicy,
     Review,
@@ -148,6 +149,8 @@ async def keep(
         if review is None or item is None:
             raise RetentionNotFound("no such review item")
         check_keep(review, item, review_again_on, today)
+        if await uow.erasure.record_of(item.kind, item.subject_id) is not None:  # the sweep got there first
+            raise RetentionConflict("the record is erased already", "item_id")
         await uow.erasure.keep(item_id, reason, review_again_on, by=by, now=now)
         kept = await uow.erasure.item(review_id, item_id)
         await uow.commit()
