@@ -13,7 +13,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, Row, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic.outreach.adapters.orm_area_indicators import participant_area_indicators, participant_areas
@@ -335,7 +335,7 @@ class ErasureRepository:
         keep committed while its erasure ran came too late: the item must show what happened). False: unchanged."""
         i = retention_review_items.c
         values: dict[str, Any] = {"status": status.value, "failure": failure}
-        still_to_erase = i.status.in_([ItemStatus.LISTED.value, ItemStatus.FAILED.value])
+        still_to_erase: ColumnElement[bool] = i.status.in_([ItemStatus.LISTED.value, ItemStatus.FAILED.value])
         if status is ItemStatus.ERASED:
             values["erased_at"] = now
             still_to_erase = i.status != ItemStatus.ERASED.value
