@@ -6,6 +6,7 @@ but the erasure's own. Timed: the figure is printed."""
 
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from medic.notifications.adapters import orm as notifications_orm
 from medic.outreach.adapters import orm as outreach_orm
 from medic.outreach.adapters.orm_partners import known_partners
-from medic.shared.auth import Role
+from medic.shared.auth import Role, issue_token
 from medic.shared.logging import configure_logging
 from medic.shared.topology import Topology
 from tests.conftest import DatabaseUrls
@@ -39,6 +40,8 @@ SENTINELS = {
     "referee_email": "forgetful.referee@school.example.sch.uk",
 }
 ANSWER = "Sentinel-answer-Amnesiac-hospice"
+NOTES = "Sentinel-notes-Lethewater: worried about her mock exams"  # a mentor's notes about the child
+MENTOR = "2301299"
 KEPT = {"outreach.participant.erased.v1", "outreach.partner_erasure_notice.requested.v1"}
 
 
@@ -49,9 +52,7 @@ async def _post(service: Running, path: str, body: Any = None, expected: int = 2
 
 
 async def _participant(outreach: Running) -> tuple[str, str]:
-    """A participant with sentinels in every personal field, enrolled, with consents naming a partner."""
-    from datetime import UTC, datetime, timedelta
-
+    """A participant with sentinels in every personal field, enrolled, with consents naming a partner, mentored."""
     today = datetime.now(UTC).date()
     start = today.year if today.month >= 9 else today.year - 1
     await _post(outreach, "/schools", SCHOOL)
@@ -68,7 +69,8 @@ async def _participant(outreach: Running) -> tuple[str, str]:
         "year_group": "year_12", "answers": {QUESTION: ANSWER},
         "indicators": {"free_school_meals": "yes", "parental_education": "02"},
     })  # fmt: skip
-    await _post(outreach, f"/watcch/applications/{application['id']}/actions/accept", {}, expected=200)
+    for action in ("accept", "enrol"):
+        await _post(outreach, f"/watcch/applications/{application['id']}/actions/{action}", {}, expected=200)
     await _post(outreach, f"/watcch/applications/{application['id']}/referee-link")
     partner = uuid.uuid4()
     async with outreach.service.engine.begin() as connection:
@@ -76,14 +78,53 @@ async def _participant(outreach: Running) -> tuple[str, str]:
             id=partner, name="Riverside", kind="charity", areas_of_work=[], registered_at=datetime.now(UTC)
         ))  # fmt: skip
     participant = application["participant_id"]
-    for scope in ("taking_part", "partner_sharing"):
+    for scope in ("taking_part", "mentoring", "partner_sharing"):
         await _post(outreach, "/consent/texts", {"scope": scope, "text": f"The wording of {scope}"})
         for party in ("participant", "guardian"):
             await _post(outreach, f"/participants/{participant}/consents", {
                 "party": party, "scope": scope, "text_version": 1, "method": "online_form",
                 "partner_ids": [str(partner)] if scope == "partner_sharing" else [],
             })  # fmt: skip
+    await _mentored(outreach, participant, cycle["id"], first_day=f"{start + 1}-01-16", last_day=f"{start + 1}-07-10")
     return participant, application["id"]
+
+
+async def _mentored(outreach: Running, participant: str, cycle_id: str, *, first_day: str, last_day: str) -> None:
+    """A cleared mentor matched with the participant, and a session whose notes (about the child) are a sentinel."""
+    today = datetime.now(UTC).date()
+    await _post(outreach, "/safeguarding/people", {"person_id": MENTOR, "full_name": "Dr Mentor"})
+    await _post(outreach, f"/safeguarding/people/{MENTOR}/dbs-checks", {
+        "level": "enhanced_barred_children", "workforce": "child", "certificate_number": "001234567890",
+        "issued_on": (today - timedelta(days=60)).isoformat(), "seen_how": "original_certificate",
+    })  # fmt: skip
+    await _post(outreach, f"/safeguarding/people/{MENTOR}/training", {
+        "completed_on": (today - timedelta(days=50)).isoformat(),
+        "expires_on": (today + timedelta(days=900)).isoformat(),
+    })  # fmt: skip
+    programme = await _post(outreach, "/mentoring/programmes", {
+        "cycle_id": cycle_id, "name": "Mentoring", "starts_on": first_day, "ends_on": last_day,
+        "interests": ["applying_to_medicine"],
+    })  # fmt: skip
+    slots = [{"weekday": "tuesday", "part_of_day": "evening"}]
+    profile = {"interests": ["applying_to_medicine"], "availability": slots, "max_mentees": 2}
+    await _put(outreach, f"/mentoring/programmes/{programme['id']}/mentors/{MENTOR}", profile)
+    await _put(outreach, f"/mentoring/programmes/{programme['id']}/mentees/{participant}", {
+        "interests": ["applying_to_medicine"], "availability": slots,
+    })  # fmt: skip
+    match = await _post(outreach, "/mentoring/matches", {
+        "programme_id": programme["id"], "mentor_id": MENTOR, "participant_id": participant,
+    })  # fmt: skip
+    mentor = {"Authorization": "Bearer " + issue_token(outreach.service.settings, roles=[Role.STUDENT], subject=MENTOR)}
+    accepted = await outreach.client.post(f"/mentoring/matches/{match['id']}/actions/accept", headers=mentor)
+    assert accepted.status_code == 200, accepted.text
+    await _post(outreach, f"/mentoring/matches/{match['id']}/sessions", {
+        "held_on": today.isoformat(), "mode": "online", "minutes": 45, "topic": "applying_to_medicine", "notes": NOTES,
+    })  # fmt: skip
+
+
+async def _put(service: Running, path: str, body: Any) -> None:
+    response = await service.client.put(path, json=body, headers=auth(service.service.settings, Role.COORDINATOR))
+    assert response.status_code == 200, response.text
 
 
 async def _rows(service: Running, metadata: Any) -> str:
@@ -134,7 +175,8 @@ async def test_an_erasure_leaves_no_trace_anywhere_within_a_minute(
     ) as services:
         outreach, notifications = services["outreach"], services["notifications"]
         participant, _ = await _participant(outreach)
-        assert SENTINELS["family_name"] in await _rows(outreach, outreach_orm.metadata)
+        stored = await _rows(outreach, outreach_orm.metadata)
+        assert SENTINELS["family_name"] in stored and NOTES in stored
         assert await eventually(lambda: _ops_log_about(notifications, participant), timeout_s=30)
 
         captured: list[str] = []  # every line logged so far (reading the capture empties it)
@@ -155,7 +197,7 @@ async def test_an_erasure_leaves_no_trace_anywhere_within_a_minute(
                 await _queued(url, namespace),
                 *captured,
             ])  # fmt: skip
-            return not [s for s in [*SENTINELS.values(), ANSWER] if s.lower() in everything.lower()]
+            return not [s for s in [*SENTINELS.values(), ANSWER, NOTES] if s.lower() in everything.lower()]
 
         await eventually(gone, timeout_s=60, interval_s=0.5)
         elapsed = time.monotonic() - started
@@ -165,4 +207,4 @@ async def test_an_erasure_leaves_no_trace_anywhere_within_a_minute(
         print(f"\nerasure end to end: {elapsed:.2f} s (limit 60 s)")
     assert elapsed < 60
     assert "/participants/{participant_id}/erasure" in "".join(captured)  # the request log is what is searched
-    assert not [s for s in [*SENTINELS.values(), ANSWER] if s.lower() in "".join(captured).lower()]
+    assert not [s for s in [*SENTINELS.values(), ANSWER, NOTES] if s.lower() in "".join(captured).lower()]
