@@ -17,7 +17,6 @@ from medic.outreach.domain.safeguarding import (
     DbsLevel,
     EventType,
     InvalidSafeguarding,
-    ReminderKind,
     SafeguardingRecord,
     SafeguardingRefused,
     SeenHow,
@@ -27,17 +26,16 @@ from medic.outreach.domain.safeguarding import (
     add_years,
     certificate_digest,
     check_recorded,
-    clearance_of,
     digest_matches,
     fold,
     kept_after_erasure,
     options,
-    reminders_due,
     require,
     status_checked,
-    threshold_reached,
     training_recorded,
 )
+from medic.outreach.domain.safeguarding_clearance import clearance_of
+from medic.outreach.domain.safeguarding_reminders import ReminderKind, reminders_due, threshold_reached
 
 PERSON = "2301234"
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)

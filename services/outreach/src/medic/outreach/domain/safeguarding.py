@@ -4,7 +4,7 @@ A person's record is their `Stream.SAFEGUARDING` history folded (see domain/hist
 recorded (and Update Service status checks added to them, or voided when recorded in error), a renewal in progress
 or not, safeguarding training, a leaving date. Nothing is edited: a correction is a new event.
 
-Who may work with children on a day is `clearance_of(record, contact, day)`:
+Who may work with children on a day is `safeguarding_clearance.clearance_of(record, contact, day)`:
 
 - supervised, occasional contact (a teacher present): an enhanced check (with or without the children's barred
   list), whatever its workforce;
@@ -17,7 +17,7 @@ Who may work with children on a day is `clearance_of(record, contact, day)`:
 The recheck due date is fixed when the check (or an Update Service status check with result `no_change`) is
 recorded, by the policy then in force (`recheck_due_on`), and kept in the history: an "as of" answer is what the
 record said then. A certificate number never enters the history: only a keyed hash of it and its last four digits,
-in a table of their own (erasure deletes them).
+in a table of their own (erasure deletes them). The reminders the timers send are in `safeguarding_reminders`.
 """
 
 import hashlib
@@ -30,7 +30,6 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from .conditions import Unmet
 from .history import HistoryEvent
 
 DEFAULT_RECHECK_YEARS = 3
@@ -477,218 +476,3 @@ def training_recorded(
         "expires_on": expires_on.isoformat(),
     }
     return EventType.TRAINING_RECORDED, data
-
-
-# --- clearance ----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Clearance:
-    """Whether `person_id` may have `contact` with children on `on`, and every condition unmet if not. The basis:
-    the check judged (the best on record), when its recheck is due, and when the training in force expires."""
-
-    person_id: str
-    contact: ContactKind
-    on: date
-    cleared: bool
-    unmet: tuple[Unmet, ...]
-    check_id: uuid.UUID | None = None
-    level: DbsLevel | None = None
-    workforce: Workforce | None = None
-    recheck_due_on: date | None = None
-    training_expires_on: date | None = None
-
-
-def check_unmet(check: DbsCheck, contact: ContactKind, on: date, person_id: str) -> list[Unmet]:
-    """What `check` lacks for `contact` on `on` (a voided check, or one issued later, is not judged here)."""
-    unmet = []
-    words = CONTACT_WORDS[contact]
-    if contact is ContactKind.UNSUPERVISED_OR_REGULAR:
-        if check.level not in ENHANCED_LEVELS:
-            unmet.append(
-                Unmet(
-                    "dbs_level",
-                    f"{words} needs an enhanced check with the children's barred list; "
-                    f"the check on record is {check.level.value}",
-                    person_id,
-                )
-            )
-        elif check.level is not DbsLevel.ENHANCED_BARRED_CHILDREN:
-            unmet.append(
-                Unmet(
-                    "dbs_barred_list",
-                    f"{words} needs the children's barred list checked; the enhanced "
-                    "check on record has no barred list check",
-                    person_id,
-                )
-            )
-        if check.workforce not in CHILD_WORKFORCES:
-            unmet.append(
-                Unmet(
-                    "dbs_workforce",
-                    f"{words} needs a check in the child (or child and adult) "
-                    f"workforce; the check on record is {check.workforce.value}",
-                    person_id,
-                )
-            )
-    elif check.level not in ENHANCED_LEVELS:
-        unmet.append(
-            Unmet(
-                "dbs_level", f"{words} needs an enhanced check; the check on record is {check.level.value}", person_id
-            )
-        )
-    status = check.status_on(on)
-    if status is not None and status.result is StatusResult.CHANGED:
-        unmet.append(
-            Unmet(
-                "dbs_status_changed",
-                f"the Update Service status check of {status.checked_on.isoformat()} "
-                "found the certificate no longer current: a new check is needed",
-                person_id,
-            )
-        )
-    due = check.due_on(on)
-    if on >= due:
-        unmet.append(Unmet("dbs_recheck_due", f"the DBS recheck was due on {due.isoformat()}", person_id))
-    return unmet
-
-
-def training_in_force(record: SafeguardingRecord, on: date) -> Training | None:
-    """Of the training completed on or before `on`, the one that lasts longest."""
-    done = [t for t in record.trainings if t.completed_on <= on]
-    return max(done, key=lambda t: (t.expires_on, t.completed_on)) if done else None
-
-
-def clearance_of(record: SafeguardingRecord | None, contact: ContactKind, on: date) -> Clearance:
-    """The clearance the record gives for `contact` on `on`, listing every unmet condition."""
-    if record is None or not record.registered:
-        person_id = record.person_id if record is not None else ""
-        missing = (
-            Unmet(
-                "no_safeguarding_record",
-                "no safeguarding record: register the person and record a DBS check and safeguarding training",
-                person_id or None,
-            ),
-        )
-        return Clearance(person_id, contact, on, False, missing)
-    person_id = record.person_id
-    unmet: list[Unmet] = []
-    if record.erased:
-        unmet.append(Unmet("record_erased", "the person's safeguarding record was erased after they left", person_id))
-    if record.left_on is not None and record.left_on <= on:
-        unmet.append(Unmet("person_left", f"left on {record.left_on.isoformat()}", person_id))
-    candidates = [c for c in record.checks if c.voided is None and c.issued_on <= on]
-    best: DbsCheck | None = None
-    if not candidates:
-        unmet.append(
-            Unmet(
-                "no_dbs_check",
-                f"no DBS check on record issued on or before {on.isoformat()} (voided checks do not count)",
-                person_id,
-            )
-        )
-    else:
-        best = min(
-            candidates,
-            key=lambda c: (
-                len(check_unmet(c, contact, on, person_id)),
-                -c.due_on(on).toordinal(),
-                -c.issued_on.toordinal(),
-            ),
-        )
-        unmet += check_unmet(best, contact, on, person_id)
-    training = training_in_force(record, on)
-    if training is None:
-        unmet.append(
-            Unmet("training_missing", f"no safeguarding training completed on or before {on.isoformat()}", person_id)
-        )
-    elif training.expires_on <= on:
-        unmet.append(
-            Unmet(
-                "training_expired", f"the safeguarding training expired on {training.expires_on.isoformat()}", person_id
-            )
-        )
-    return Clearance(
-        person_id=person_id,
-        contact=contact,
-        on=on,
-        cleared=not unmet,
-        unmet=tuple(unmet),
-        check_id=best.check_id if best else None,
-        level=best.level if best else None,
-        workforce=best.workforce if best else None,
-        recheck_due_on=best.due_on(on) if best else None,
-        training_expires_on=training.expires_on if training else None,
-    )
-
-
-# --- reminders (the timers) ------------------------------------------------------------------------------------
-
-
-class ReminderKind(StrEnum):
-    DBS_RECHECK = "dbs_recheck"  # a recheck due in 30, 14 or 7 days
-    DBS_LAPSED = "dbs_lapsed"  # the recheck is due today: the check no longer clears anyone
-    TRAINING_EXPIRING = "training_expiry"
-    TRAINING_LAPSED = "training_lapsed"
-
-
-@dataclass(frozen=True)
-class Reminder:
-    kind: ReminderKind
-    person_id: str
-    about: uuid.UUID  # the check or the training
-    due_on: date
-    days_before: int | None  # None when it lapses
-
-    @property
-    def key(self) -> str:
-        """Unique to this firing: `<kind>:<person>:<due date>[:<days>]` (a new due date reminds again)."""
-        tail = "" if self.days_before is None else f":{self.days_before}"
-        return f"{self.kind.value}:{self.person_id}:{self.due_on.isoformat()}{tail}"
-
-
-def threshold_reached(days_left: int) -> int | None:
-    """The nearest threshold reached `days_left` days before a date (only that one fires, so a service that was
-    down past a threshold sends the nearest one not yet passed, not every one it missed)."""
-    reached = [t for t in THRESHOLDS if days_left <= t]
-    return min(reached) if reached else None
-
-
-def current_check(record: SafeguardingRecord, today: date) -> DbsCheck | None:
-    """The check a recheck reminder is about: of the valid checks issued by today, the one due last."""
-    valid = [
-        c
-        for c in record.checks
-        if c.voided is None
-        and c.issued_on <= today
-        and ((s := c.status_on(today)) is None or s.result is not StatusResult.CHANGED)
-    ]
-    return max(valid, key=lambda c: (c.due_on(today), c.issued_on)) if valid else None
-
-
-def reminders_due(record: SafeguardingRecord, today: date) -> list[Reminder]:
-    """What is due on `today`: a recheck or training reminder at the nearest threshold reached (none for DBS while a
-    renewal is in progress), or the lapse of the check or training on (or after) its day. None for a person
-    unregistered, erased or left."""
-    if not record.registered or record.erased or (record.left_on is not None and record.left_on <= today):
-        return []
-    due: list[Reminder] = []
-    check = current_check(record, today)
-    if check is not None:
-        due_on = check.due_on(today)
-        days_left = (due_on - today).days
-        if days_left <= 0:
-            due.append(Reminder(ReminderKind.DBS_LAPSED, record.person_id, check.check_id, due_on, None))
-        elif not record.renewal_in_progress and (threshold := threshold_reached(days_left)) is not None:
-            due.append(Reminder(ReminderKind.DBS_RECHECK, record.person_id, check.check_id, due_on, threshold))
-    training = training_in_force(record, today)
-    if training is not None:
-        days_left = (training.expires_on - today).days
-        kind, about = ReminderKind.TRAINING_LAPSED, training.training_id
-        if days_left <= 0:
-            due.append(Reminder(kind, record.person_id, about, training.expires_on, None))
-        elif (threshold := threshold_reached(days_left)) is not None:
-            due.append(
-                Reminder(ReminderKind.TRAINING_EXPIRING, record.person_id, about, training.expires_on, threshold)
-            )
-    return due

@@ -21,7 +21,6 @@ from medic.outreach.adapters.uow import OutreachUnitOfWork
 from medic.outreach.domain.history import HistoryEvent, Stream, end_of_day
 from medic.outreach.domain.safeguarding import (
     Action,
-    Clearance,
     ContactKind,
     DbsCheck,
     DbsLevel,
@@ -36,7 +35,6 @@ from medic.outreach.domain.safeguarding import (
     apply,
     certificate_digest,
     check_recorded,
-    clearance_of,
     digest_matches,
     fold,
     kept_after_erasure,
@@ -45,6 +43,7 @@ from medic.outreach.domain.safeguarding import (
     status_checked,
     training_recorded,
 )
+from medic.outreach.domain.safeguarding_clearance import Clearance, clearance_of
 from medic.outreach.service_layer.mentoring_guard import recheck_matches
 from medic.shared.contracts.outreach import safeguarding as events
 from medic.shared.events import Envelope, EventPayload

@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 from medic.outreach.adapters.safeguarding_repository import Firing
 from medic.outreach.adapters.uow import OutreachUnitOfWork
 from medic.outreach.domain.history import Stream
-from medic.outreach.domain.safeguarding import Reminder, ReminderKind, fold, reminders_due
+from medic.outreach.domain.safeguarding import fold
+from medic.outreach.domain.safeguarding_reminders import Reminder, ReminderKind, reminders_due
 from medic.shared.contracts.outreach import safeguarding as events
 from medic.shared.events import Envelope, EventPayload
 from medic.shared.logging import get_logger

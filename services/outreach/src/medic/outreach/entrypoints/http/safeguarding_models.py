@@ -19,7 +19,6 @@ from medic.outreach.domain.history import HistoryEvent
 from medic.outreach.domain.safeguarding import (
     PERSON_ID_PATTERN,
     Action,
-    Clearance,
     ContactKind,
     DbsCheck,
     DbsLevel,
@@ -34,6 +33,7 @@ from medic.outreach.domain.safeguarding import (
     Workforce,
     check_options,
 )
+from medic.outreach.domain.safeguarding_clearance import Clearance
 from medic.outreach.service_layer.safeguarding import PersonView
 from medic.shared.http_fields import VISIBLE_TEXT, IsoDate
 from medic.shared.openapi import ErrorOut, FieldErrorsOut
