@@ -10,12 +10,11 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from medic.outreach.domain.dates import add_months, add_years
 from medic.outreach.domain.retention import (
     ItemStatus,
     KeepReason,
     RetentionPolicy,
-    add_months,
-    add_years,
     erase_from,
     listing_day,
     review_year,

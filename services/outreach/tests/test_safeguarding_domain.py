@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from medic.outreach.domain.dates import add_years
 from medic.outreach.domain.history import HistoryEvent, Stream
 from medic.outreach.domain.safeguarding import (
     THRESHOLDS,
@@ -23,7 +24,6 @@ from medic.outreach.domain.safeguarding import (
     StatusResult,
     VoidReason,
     Workforce,
-    add_years,
     certificate_digest,
     check_recorded,
     digest_matches,

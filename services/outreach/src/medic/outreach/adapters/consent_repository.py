@@ -19,7 +19,6 @@ from medic.outreach.adapters.orm_watcch import (
     personal_details,
     watcch_applications,
     watcch_cycles,
-    watcch_fired_timers,
 )
 from medic.outreach.domain.consent import ConsentScope, ConsentText
 
@@ -96,11 +95,4 @@ class ConsentRepository:
         if not ids:
             return set()
         query = select(known_partners.c.id).where(known_partners.c.id.in_(list(ids)))
-        return set((await self._connection.execute(query)).scalars())
-
-    async def fired_keys(self, keys: Collection[str]) -> set[str]:
-        """Which of the timers' keys have fired already (`watcch_fired_timers`, shared with WATCCH's timers)."""
-        if not keys:
-            return set()
-        query = select(watcch_fired_timers.c.key).where(watcch_fired_timers.c.key.in_(list(keys)))
         return set((await self._connection.execute(query)).scalars())

@@ -2,7 +2,7 @@
 keys. The record itself is the history (`uow.history`, Stream.SAFEGUARDING)."""
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -12,7 +12,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic.outreach.adapters.orm_safeguarding import dbs_certificates, safeguarding_people, safeguarding_person_names
-from medic.outreach.adapters.orm_watcch import watcch_fired_timers
 
 
 @dataclass(frozen=True)
@@ -28,13 +27,6 @@ class Certificate:
     check_id: uuid.UUID
     number_hmac: str
     last_four: str
-
-
-@dataclass(frozen=True)
-class Firing:
-    key: str
-    event_id: uuid.UUID
-    event_type: str
 
 
 class SafeguardingRepository:
@@ -135,29 +127,3 @@ class SafeguardingRepository:
         c = dbs_certificates.c
         query = select(c.check_id, c.last_four).where(c.person_id == person_id)
         return {row.check_id: row.last_four for row in await self._connection.execute(query)}
-
-    # --- timers -----------------------------------------------------------------------------------------------------
-
-    async def fired_already(self, keys: Collection[str]) -> set[str]:
-        if not keys:
-            return set()
-        query = select(watcch_fired_timers.c.key).where(watcch_fired_timers.c.key.in_(list(keys)))
-        return set((await self._connection.execute(query)).scalars())
-
-    async def record_firings(self, firings: Sequence[Firing], *, now: datetime) -> set[str]:
-        """Records the firings in `watcch_fired_timers`; returns the keys this transaction recorded first (the only
-        ones whose events may go). `INSERT ... ON CONFLICT DO NOTHING`, keys in sorted order: a second replica
-        inserting a key another has inserted and not committed waits for it, then inserts nothing."""
-        if not firings:
-            return set()
-        insert_ = pg_insert if self._connection.dialect.name == "postgresql" else sqlite_insert
-        recorded: set[str] = set()
-        for f in sorted(firings, key=lambda f: f.key):
-            statement = (
-                insert_(watcch_fired_timers)
-                .values(key=f.key, event_id=f.event_id, event_type=f.event_type, fired_at=now)
-                .on_conflict_do_nothing(index_elements=["key"])
-                .returning(watcch_fired_timers.c.key)
-            )
-            recorded.update((await self._connection.execute(statement)).scalars())
-        return recorded

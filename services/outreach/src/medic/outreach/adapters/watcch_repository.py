@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -398,14 +400,24 @@ class WatcchRepository:
     # --- timers ---------------------------------------------------------------------------------------------------
 
     async def fire_once(self, key: str, *, event_id: uuid.UUID, event_type: str, now: datetime) -> bool:
-        """Records the timer firing `key`; False if it fired already (then nothing is recorded)."""
-        query = select(watcch_fired_timers.c.key).where(watcch_fired_timers.c.key == key)
-        if (await self._connection.execute(query)).first() is not None:
-            return False
-        await self._connection.execute(
-            insert(watcch_fired_timers).values(key=key, event_id=event_id, event_type=event_type, fired_at=now)
+        """Records the timer firing `key` (every outreach timer's, in `watcch_fired_timers`); False if it fired
+        already, then nothing is recorded. `INSERT ... ON CONFLICT DO NOTHING`: a second replica inserting a key
+        another has inserted and not committed waits for it, then inserts nothing."""
+        insert_ = pg_insert if self._connection.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert_(watcch_fired_timers)
+            .values(key=key, event_id=event_id, event_type=event_type, fired_at=now)
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(watcch_fired_timers.c.key)
         )
-        return True
+        return (await self._connection.execute(statement)).first() is not None
+
+    async def fired(self, keys: Collection[str]) -> set[str]:
+        """Which of the timers' `keys` have fired already."""
+        if not keys:
+            return set()
+        query = select(watcch_fired_timers.c.key).where(watcch_fired_timers.c.key.in_(list(keys)))
+        return set((await self._connection.execute(query)).scalars())
 
     async def applications_of(self, ids: Collection[uuid.UUID]) -> Sequence[Application]:
         query = select(watcch_applications).where(watcch_applications.c.id.in_(list(ids)))

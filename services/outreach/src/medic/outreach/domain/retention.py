@@ -6,12 +6,12 @@ October), and never less than `min_review_days` after the listing, everything li
 review belongs to the year whose 1 September it follows: one review per year, listed once and completed once.
 """
 
-import calendar
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from medic.outreach.domain.dates import add_months, add_years
 from medic.outreach.domain.erasure import SubjectKind
 
 LISTING_DAY = (9, 1)  # 1 September
@@ -65,22 +65,6 @@ class RetentionPolicy:
     def people_left_before(self, day: date) -> date:
         """Medical students who left before this day are due on `day`."""
         return add_months(day, -self.safeguarding_months)
-
-
-def add_years(day: date, years: int) -> date:
-    """The same day `years` later (29 February -> 28 February in a common year)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` later, or the month's last day if it is shorter."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    last = calendar.monthrange(year, month + 1)[1]
-    return date(year, month + 1, min(day.day, last))
 
 
 def review_year(today: date) -> int:

@@ -30,6 +30,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from .dates import add_years
 from .history import HistoryEvent
 
 DEFAULT_RECHECK_YEARS = 3
@@ -147,14 +148,6 @@ class SafeguardingRefused(Exception):
         self.action = action
         self.reason = reason
         self.allowed = tuple(allowed)
-
-
-def add_years(day: date, years: int) -> date:
-    """The same day `years` later (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 def certificate_digest(number: str, key: bytes) -> str:

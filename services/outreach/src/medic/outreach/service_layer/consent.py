@@ -10,8 +10,7 @@ unit of work the caller has open (another area's guard, in its own transaction),
 """
 
 import uuid
-from collections.abc import AsyncIterator, Collection, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -49,24 +48,12 @@ from medic.outreach.domain.consent import (
 )
 from medic.outreach.domain.history import HistoryEvent, Stream, end_of_day
 from medic.outreach.service_layer.mentoring_guard import recheck_matches
+from medic.outreach.service_layer.transactions import joined
 from medic.shared.contracts.outreach import consent as events
 from medic.shared.events import Envelope
 from medic.shared.logging import get_logger
 
 log = get_logger(__name__)
-
-
-@asynccontextmanager
-async def _open(uow: OutreachUnitOfWork) -> AsyncIterator[bool]:
-    """The caller's transaction if it has one open (yields False), else one of our own (True: commit it to keep
-    a change; it is rolled back otherwise)."""
-    try:
-        uow.connection  # noqa: B018 - raises when the unit of work is not open
-    except RuntimeError:
-        async with uow:
-            yield True
-        return
-    yield False
 
 
 def _subject(participant_id: uuid.UUID) -> str:
@@ -197,7 +184,7 @@ async def consent_check(
     """Whether the participant's consents to every one of `scopes` are valid on `on`, from the history as known at
     `known_at` (None: everything recorded), listing each unmet condition. Partner sharing is judged for
     `partner_id` (or for any partner every needed party names). A participant with no record has no consent."""
-    async with _open(uow):
+    async with joined(uow):
         standing = await _standing(uow, participant_id, known_at)
         parties = needed_parties(await uow.consent.date_of_birth(participant_id), on, policy or uow.policies.consent)
     return check(participant_id, standing, scopes, on, parties, partner_id=partner_id)
@@ -233,7 +220,7 @@ async def consent_state(
 ) -> ConsentState:  # fmt: skip
     """Each scope's state on `on`: as the record stood at the end of that day (`as_of`), or as known now."""
     known_at = end_of_day(on, zone) if as_of else None
-    async with _open(uow):
+    async with joined(uow):
         await _require_participant(uow, participant_id)
         standing = await _standing(uow, participant_id, known_at)
         parties = needed_parties(await uow.consent.date_of_birth(participant_id), on, policy or uow.policies.consent)
@@ -261,7 +248,7 @@ async def research_consented(
     uow: OutreachUnitOfWork, participant_ids: Collection[uuid.UUID], on: date, *, policy: ConsentPolicy | None = None
 ) -> set[uuid.UUID]:
     """Those of `participant_ids` whose consent to research is valid on `on`, by everything recorded so far."""
-    async with _open(uow):
+    async with joined(uow):
         by_subject = await uow.history.all_events(Stream.CONSENT)
         born = await uow.consent.dates_of_birth(participant_ids)
     consented = set()
@@ -302,7 +289,7 @@ async def expiry_timers(
         candidates = [
             (subject, due) for subject, found in by_subject.items() for due in expiry_due(fold(found), today, policy)
         ]
-        fired_already = await uow.consent.fired_keys([due.key for _, due in candidates])
+        fired_already = await uow.watcch.fired([due.key for _, due in candidates])
     fired = []
     for subject, candidate in candidates:
         if candidate.key not in fired_already and await _fire(uow, subject, candidate, now, today, policy):
@@ -338,7 +325,7 @@ async def _fire(
 async def forget_participant(uow: OutreachUnitOfWork, participant_id: uuid.UUID) -> set[uuid.UUID]:
     """Erasure: deletes the participant's consent history (in the caller's transaction, if open). Returns the
     partners ever named in a consent to partner sharing, to be told."""
-    async with _open(uow) as own:
+    async with joined(uow) as own:
         subject = _subject(participant_id)
         partners = partners_ever_named(await uow.history.events(Stream.CONSENT, subject))
         erased = await uow.history.erase(Stream.CONSENT, subject)

@@ -10,8 +10,7 @@ erasure): they run inside the caller's open unit of work (and open one of their 
 """
 
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -45,6 +44,7 @@ from medic.outreach.domain.safeguarding import (
 )
 from medic.outreach.domain.safeguarding_clearance import Clearance, clearance_of
 from medic.outreach.service_layer.mentoring_guard import recheck_matches
+from medic.outreach.service_layer.transactions import joined
 from medic.shared.contracts.outreach import safeguarding as events
 from medic.shared.events import Envelope, EventPayload
 from medic.shared.logging import get_logger
@@ -73,20 +73,6 @@ class PersonView:
     actions: Sequence[Action]
 
 
-@asynccontextmanager
-async def _open(uow: OutreachUnitOfWork, *, commit: bool) -> AsyncIterator[None]:
-    """Inside the caller's open unit of work; or, if it is not open, in one of our own (committed if `commit`)."""
-    try:
-        uow.connection  # noqa: B018 - raises if the unit of work is not open
-    except RuntimeError:
-        async with uow:
-            yield
-            if commit:
-                await uow.commit()
-        return
-    yield
-
-
 async def _publish(uow: OutreachUnitOfWork, payload: EventPayload, person_id: str, correlation_id: uuid.UUID) -> None:
     subject = f"safeguarding/people/{person_id}"
     await uow.publish(Envelope.wrap(payload, subject=subject, correlation_id=correlation_id))
@@ -103,7 +89,7 @@ async def _record(
 
 async def is_known(uow: OutreachUnitOfWork, person_id: str) -> bool:
     """Whether the person is registered here (inside the caller's unit of work)."""
-    async with _open(uow, commit=False):
+    async with joined(uow):
         return await uow.safeguarding.person(person_id) is not None
 
 
@@ -407,7 +393,7 @@ async def clearance(
     """Whether `person_id` is cleared for `contact` on `on`, by what had been recorded by `known_at` (default:
     everything). With `lock_at` (a guard about to act on the answer), the person's stream is held until the
     transaction ends, so no change to their record interleaves. An unregistered person is not cleared."""
-    async with _open(uow, commit=False):
+    async with joined(uow):
         person = await uow.safeguarding.person(person_id)
         if person is None:
             return clearance_of(SafeguardingRecord(person_id), contact, on)
@@ -459,16 +445,18 @@ async def forget_person(uow: OutreachUnitOfWork, person_id: str, *, now: datetim
     recorded them and when (the single central record must show that everyone who worked with children was
     checked); the person is marked erased (no further changes). Idempotent; runs inside the caller's unit of work
     (the erasure area publishes the erasure event and keeps the erasure record)."""
-    async with _open(uow, commit=True):
+    async with joined(uow) as own:
         if await uow.safeguarding.person(person_id) is None:
             return
         await uow.history.lock(SAFEGUARDING, person_id, now=now)
         names, certificates = await uow.safeguarding.erase_personal_details(person_id, now=now)
         await uow.history.strip(SAFEGUARDING, person_id, kept_after_erasure)
+        if own:
+            await uow.commit()
         log.info("safeguarding.personal_details_erased", names=names, certificates=certificates)  # not the person
 
 
 async def people_left_before(uow: OutreachUnitOfWork, day: date) -> list[str]:
     """Retention: the people whose leaving date is before `day` and whose personal details are not erased yet."""
-    async with _open(uow, commit=False):
+    async with joined(uow):
         return await uow.safeguarding.left_before(day)

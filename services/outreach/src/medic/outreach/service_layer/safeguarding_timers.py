@@ -19,7 +19,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from medic.outreach.adapters.safeguarding_repository import Firing
 from medic.outreach.adapters.uow import OutreachUnitOfWork
 from medic.outreach.domain.history import Stream
 from medic.outreach.domain.safeguarding import fold
@@ -64,17 +63,15 @@ async def fire_safeguarding_timers(
             if person_id in erased:  # an erased record reminds no one, whether or not a leaving day was recorded
                 continue
             due.update((r.key, r) for r in reminders_due(fold(person_id, history), today))
-        for key in await uow.safeguarding.fired_already(due.keys()):
+        for key in await uow.watcch.fired(due.keys()):
             del due[key]
-        envelopes = {
-            key: Envelope.wrap(_payload(r), subject=f"safeguarding/people/{r.person_id}", correlation_id=correlation_id)
-            for key, r in due.items()
-        }
-        firings = [Firing(key, envelope.id, envelope.type) for key, envelope in envelopes.items()]
-        recorded = await uow.safeguarding.record_firings(firings, now=now)
-        published = [envelopes[key] for key in sorted(recorded)]
-        for envelope in published:
-            await uow.publish(envelope)
+        published = []
+        for key, reminder in sorted(due.items()):  # keys in order: two replicas wait on each other, never deadlock
+            subject = f"safeguarding/people/{reminder.person_id}"
+            envelope = Envelope.wrap(_payload(reminder), subject=subject, correlation_id=correlation_id)
+            if await uow.watcch.fire_once(key, event_id=envelope.id, event_type=envelope.type, now=now):
+                await uow.publish(envelope)
+                published.append(envelope)
         await uow.commit()
     return published
 
