@@ -18,7 +18,7 @@ from starlette.requests import ClientDisconnect
 from medic.notifications.adapters.broadcaster import EventBroadcaster
 from medic.notifications.bootstrap import NotificationsService, build, streams_end_on_exit_signal
 from medic.notifications.domain.model import LoggedEvent
-from medic.notifications.entrypoints import http
+from medic.notifications.entrypoints.http import events
 from medic.notifications.settings import NotificationsSettings
 
 if TYPE_CHECKING:  # conftest is not importable at run time (--import-mode=importlib); fixtures hand these out
@@ -113,7 +113,7 @@ def _without_middleware(service: NotificationsService) -> FastAPI:
     task of its own, which happens to take the stream to its first step before the disconnect reaches it."""
     app = FastAPI()
     app.state = service.app.state
-    app.include_router(http.router)
+    app.include_router(events.router)
     return app
 
 

@@ -3,7 +3,7 @@
 import asyncio
 import signal
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,14 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from medic.notifications.adapters import orm
 from medic.notifications.adapters.broadcaster import EventBroadcaster
 from medic.notifications.adapters.uow import NotificationsUnitOfWork
-from medic.notifications.entrypoints.consumers import notifications_consumer
-from medic.notifications.entrypoints.http import router
+from medic.notifications.entrypoints.consumers import Reaction, notifications_consumer
+from medic.notifications.entrypoints.http import events
 from medic.notifications.settings import NotificationsSettings
 from medic.shared.asyncapi import asyncapi_document
 from medic.shared.consumer_broker import ConsumerBroker
 from medic.shared.db import create_engine
 from medic.shared.http import create_app
-from medic.shared.runtime import readiness_checks, service_running
+from medic.shared.runtime import BackgroundTask, readiness_checks, service_running
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DESCRIPTION = "The ops event log of every domain event, and a live tail of it."
@@ -77,8 +77,11 @@ async def notifications_running(
     engine: AsyncEngine,
     broadcaster: EventBroadcaster,
     consumer: ConsumerBroker | None,
+    background: Sequence[BackgroundTask] = (),
 ) -> AsyncIterator[None]:
-    async with service_running(settings=settings, engine=engine, migrations=MIGRATIONS, consumer=consumer):
+    async with service_running(
+        settings=settings, engine=engine, migrations=MIGRATIONS, consumer=consumer, background=background
+    ):
         try:
             with streams_end_on_exit_signal(broadcaster):
                 yield
@@ -95,17 +98,24 @@ def build(settings: NotificationsSettings | None = None, *, start_consumer: bool
     def unit_of_work() -> NotificationsUnitOfWork:
         return NotificationsUnitOfWork(engine, outbox=orm.outbox, inbox=orm.inbox, broadcaster=broadcaster)
 
-    consumer = ConsumerBroker(notifications_consumer(unit_of_work), settings)
+    # What an event sets off besides its log entry, in the consumer's transaction (see consumers.Reaction).
+    reactions: list[Reaction] = []
+    # The jobs that run beside the consumer: the webhook dispatcher, the mail sender, timers.
+    background: list[BackgroundTask] = []
+
+    consumer = ConsumerBroker(notifications_consumer(unit_of_work, reactions), settings)
     app = create_app(
         title="Notifications service",
         description=DESCRIPTION,
         settings=settings,
-        lifespan=lambda _: notifications_running(settings, engine, broadcaster, consumer if start_consumer else None),
+        lifespan=lambda _: notifications_running(
+            settings, engine, broadcaster, consumer if start_consumer else None, background
+        ),
         asyncapi=asyncapi_document(settings, description=DESCRIPTION, consumer=consumer.consumer),
         readiness=readiness_checks(settings, engine),
     )
     app.state.uow_factory = unit_of_work
     app.state.broadcaster = broadcaster
     app.state.stream_keepalive_s = settings.stream_keepalive_s
-    app.include_router(router)
+    app.include_router(events.router)
     return NotificationsService(settings=settings, engine=engine, consumer=consumer, broadcaster=broadcaster, app=app)

@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -26,10 +28,17 @@ class NotificationsUnitOfWork(UnitOfWork):
         super().__init__(engine, outbox=outbox, inbox=inbox)
         self._broadcaster = broadcaster
         self.recorded: list[LoggedEvent] = []
+        self._after_commit: dict[Callable[[], None], None] = {}  # ordered, each once
 
     def _open_repositories(self, connection: AsyncConnection) -> None:
         self.events = EventLogRepository(connection)
         self.recorded = []  # whatever an earlier, uncommitted use recorded was rolled back
+        self._after_commit = {}
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once this transaction has committed (once, however often it is asked): e.g. wake the
+        webhook dispatcher or the mail sender for the work just queued. Nothing is called on a rollback."""
+        self._after_commit[callback] = None
 
     async def commit(self) -> None:
         await super().commit()
@@ -39,3 +48,9 @@ class NotificationsUnitOfWork(UnitOfWork):
                 self._broadcaster.publish(recorded)
             except Exception:  # the events are committed: a failed push must not redeliver them
                 log.exception("stream.broadcast_failed", events=len(recorded))
+        callbacks, self._after_commit = list(self._after_commit), {}
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # committed already: a failed wake-up only delays the work until the next poll
+                log.exception("uow.after_commit_failed")

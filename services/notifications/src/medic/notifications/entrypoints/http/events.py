@@ -1,7 +1,7 @@
-"""HTTP API of the notifications service: the ops event log, and a live tail of it."""
+"""The ops event log, and a live tail of it."""
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -20,6 +20,7 @@ from medic.notifications.domain.model import (
     InvalidQuery,
     LoggedEvent,
 )
+from medic.notifications.entrypoints.http.dependencies import unit_of_work
 from medic.notifications.service_layer import handlers
 from medic.shared.auth import Principal, Role, require_roles
 from medic.shared.http_fields import NO_CONTROL_CHARACTERS, Rfc3339DateTime
@@ -69,11 +70,6 @@ class EventOut(BaseModel):
 class EventPageOut(BaseModel):
     items: list[EventOut]
     next_cursor: str | None
-
-
-def unit_of_work(request: Request) -> NotificationsUnitOfWork:
-    factory: Callable[[], NotificationsUnitOfWork] = request.app.state.uow_factory
-    return factory()
 
 
 def _query_errors(problems: Sequence[InvalidQuery]) -> HTTPException:
