@@ -4,3 +4,5 @@ served route is in exactly one table; the area's own tests check each role, and 
 from medic.shared.auth import Role
 
 ROUTES: dict[tuple[str, str], frozenset[Role]] = {}
+# Served without a token on purpose (each says why).
+PUBLIC: set[tuple[str, str]] = set()

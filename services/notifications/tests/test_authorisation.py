@@ -8,7 +8,13 @@ import httpx
 
 from medic.notifications.bootstrap import NotificationsService
 from medic.shared.auth import Role
-from services.notifications.tests import emails_routes, webhook_endpoints_routes, webhook_operations_routes
+from services.notifications.tests import (
+    directory_routes,
+    emails_routes,
+    partner_events_routes,
+    webhook_endpoints_routes,
+    webhook_operations_routes,
+)
 from services.notifications.tests.conftest import AuthHeaders
 
 OPS = Role.OPS
@@ -17,14 +23,23 @@ ROUTES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/events"): frozenset({OPS}),
     ("GET", "/events/stream"): frozenset({OPS}),
 }
-AREA_TABLES = (webhook_endpoints_routes.ROUTES, webhook_operations_routes.ROUTES, emails_routes.ROUTES)
+AREA_TABLES = tuple(
+    area.ROUTES
+    for area in (
+        webhook_endpoints_routes,
+        webhook_operations_routes,
+        partner_events_routes,
+        emails_routes,
+        directory_routes,
+    )
+)
 # Served without a token on purpose: health, documents, and what each area lists as public in its table module.
 UNGUARDED = {
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/asyncapi.json"),
-    *getattr(emails_routes, "PUBLIC", set()),
-    *getattr(webhook_endpoints_routes, "PUBLIC", set()),
+    *emails_routes.PUBLIC,
+    *partner_events_routes.PUBLIC,
 }
 
 
