@@ -18,6 +18,13 @@ declared with `declare_consumer` and removed with `delete_namespace`, on freshly
                   `--duration` seconds (targets: p99 <= 25 ms and <= 1.5 ms of CPU per event at 500/s, p99
                   <= 5 ms and <= 3 ms at 200/s), then unpaced with `--writers` concurrent writers (targets:
                   >= 0.2 x raw consume, <= 1.5 ms of CPU per event).
+5. webhook fan-out  signed webhook deliveries to `--receivers` loopback receivers (aiohttp servers in a child
+                  process, one port each), `--deliveries` per receiver: 5a raw, an aiohttp client POSTing the same
+                  bodies with the same signatures and concurrency, no database (the baseline); 5b the notifications
+                  service's `WebhookDispatcher` draining pre-queued deliveries from PostgreSQL, signing each attempt
+                  and recording every attempt (target: >= 1,000 deliveries/s); 5c the same with one receiver
+                  sleeping 10 s per request: the others' rate may drop by less than 10% against 5b.
+                  Each run `--repeat` times, interleaved; the medians count.
 
 Writers and relay run in this process (the publishing service); the consumer runs in a child process (the
 consuming service), as they would in production. Latency is from the moment the writer's commit returned to
@@ -53,9 +60,17 @@ from sqlalchemy import BigInteger, Column, Integer, MetaData, Table, Uuid, inser
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from medic.notifications.adapters.webhook_sender import WebhookSender
+from medic.notifications.bootstrap import MIGRATIONS as NOTIFICATIONS_MIGRATIONS
+from medic.notifications.bootstrap import build as build_notifications
+from medic.notifications.domain import webhook_signing
+from medic.notifications.domain.partner_events import CATALOGUE
+from medic.notifications.service_layer import webhook_endpoints, webhook_messages
+from medic.notifications.service_layer.webhook_dispatcher import WebhookDispatcher
+from medic.notifications.settings import NotificationsSettings
 from medic.shared.consumer import EventConsumer, Subscription
 from medic.shared.consumer_broker import ConsumerBroker
-from medic.shared.db import create_engine
+from medic.shared.db import create_engine, migrate
 from medic.shared.events import Envelope, EventPayload, RawEnvelope
 from medic.shared.inbox import inbox_table
 from medic.shared.logging import configure_logging
@@ -73,6 +88,9 @@ CONSUMER = "bench"  # the EventConsumer of phase 4
 RELAY_TARGET = 0.7  # relay publish rate / raw publish rate
 E2E_TARGET = 0.2  # unpaced end-to-end rate / raw consume rate
 UNPACED_CPU_TARGET_MS = 1.5  # CPU per event, all parties, unpaced
+FANOUT_TARGET = 1000.0  # signed webhook deliveries per second
+SLOW_RECEIVER_TARGET = 0.1  # the most one receiver sleeping 10 s may lower the others' rate
+SLOW_RECEIVER_SLEEP_S = 10.0
 # Offered rate -> (p99 commit -> consumer commit, CPU per event of all parties), in ms.
 PACED_TARGETS: dict[float, tuple[float, float]] = {500.0: (25.0, 1.5), 200.0: (5.0, 3.0)}
 
@@ -731,6 +749,306 @@ async def run_writers(
     await asyncio.gather(*(writer(n) for n in range(writers)))
 
 
+# --- phase 5: webhook fan-out -----------------------------------------------------------------------------
+
+
+def receivers_process(count: int, pipe: Connection) -> None:
+    """Entry point of the child process that plays the partners' receivers."""
+    try:
+        run(_receive_webhooks(count, pipe))
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            pipe.send(("error", repr(error)))
+        raise
+
+
+async def _receive_webhooks(count: int, pipe: Connection) -> None:
+    """Protocol: send ("ready", ports); on "report", reply with the (port, webhook-id) pairs received since the last
+    report, and forget them; on None, stop. `/slow` sleeps before answering; `/fast` answers at once."""
+    from aiohttp import web
+
+    received: list[tuple[int, str]] = []
+
+    def handler(bound: dict[str, int], sleep_s: float) -> Any:
+        async def handle(request: web.Request) -> web.Response:
+            await request.read()
+            received.append((bound["port"], request.headers.get("webhook-id", "")))
+            if sleep_s:
+                await asyncio.sleep(sleep_s)
+            return web.Response(text="ok")
+
+        return handle
+
+    runners: list[web.AppRunner] = []
+    ports: list[int] = []
+    for _ in range(count):
+        app = web.Application()
+        bound = {"port": 0}
+        app.router.add_post("/fast", handler(bound, 0))
+        app.router.add_post("/slow", handler(bound, SLOW_RECEIVER_SLEEP_S))
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+        await site.start()
+        bound["port"] = int(runner.addresses[0][1])
+        runners.append(runner)
+        ports.append(bound["port"])
+    freeze_startup_objects()
+    try:
+        pipe.send(("ready", ports))
+        while (order := await asyncio.to_thread(pipe.recv)) is not None:
+            del order
+            batch, received[:] = list(received), []
+            pipe.send(("report", batch))
+    finally:
+        for runner in runners:
+            await runner.cleanup()
+
+
+@dataclass
+class FanOut:
+    throughput: Throughput
+    lost: int
+    sent_twice: int
+    others_rate: float | None = None  # 5b, 5c: deliveries/s to every receiver but the last, until they were all done
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One delivery of the raw phase: where, what, signed how."""
+
+    port: int
+    body: bytes
+    message_id: str
+    secret: str
+
+
+async def raw_fanout(plan: Sequence[Planned], in_flight_per_receiver: int) -> Clock:
+    """POST every planned delivery with an aiohttp client, as many at once per receiver as the dispatcher allows,
+    each signed as the dispatcher signs; no database. The baseline of phase 5."""
+    import aiohttp
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        lanes: dict[int, asyncio.Semaphore] = {}
+
+        async def post(item: Planned) -> None:
+            async with lanes.setdefault(item.port, asyncio.Semaphore(in_flight_per_receiver)):
+                headers = webhook_signing.headers(item.message_id, int(time.time()), item.body, [item.secret])
+                headers["Content-Type"] = "application/json"
+                url = f"http://127.0.0.1:{item.port}/fast"
+                async with session.post(url, data=item.body, headers=headers, allow_redirects=False) as response:
+                    await response.read()
+                    if response.status != 200:
+                        raise RuntimeError(f"a receiver answered {response.status}")
+
+        clock = Clock()
+        await asyncio.gather(*(post(item) for item in plan))
+        return clock.stop()
+
+
+async def fanout_phases(args: argparse.Namespace, postgres_url: str) -> dict[str, FanOut]:
+    """5a raw, 5b dispatcher, 5c dispatcher with one receiver sleeping; 5b and 5c each in a fresh database."""
+    context = multiprocessing.get_context("spawn")
+    pipe, child_pipe = context.Pipe()
+    child = context.Process(target=receivers_process, args=(args.receivers, child_pipe), name="bench-receivers")
+    child.start()
+    child_pipe.close()
+    runs: dict[str, list[FanOut]] = {"raw": [], "dispatcher": [], "slow": []}
+    try:
+        ports: list[int] = await _receive(pipe, "ready")
+        # Repeated, interleaved, and the medians kept, as phases 1-3 are (the machine may be shared).
+        for attempt in range(1, args.repeat + 1):
+            sizes = f"{args.receivers} receivers x {args.deliveries} ({attempt}/{args.repeat})"
+            progress(f"5a webhook fan-out, raw aiohttp, {sizes}")
+            runs["raw"].append(await _raw_fanout_phase(args, ports, pipe))
+            for slow in (False, True):
+                progress(
+                    f"{'5c webhook dispatcher, one receiver sleeping' if slow else '5b webhook dispatcher'}, {sizes}"
+                )
+                async with scratch_database(postgres_url) as database_url:
+                    runs["slow" if slow else "dispatcher"].append(
+                        await _dispatcher_phase(args, database_url, ports, pipe, slow=slow)
+                    )
+        results = {key: _median_fanout(key_runs) for key, key_runs in runs.items()}
+    finally:
+        with contextlib.suppress(OSError):
+            pipe.send(None)
+        pipe.close()
+        await asyncio.to_thread(child.join, 30)
+        if child.is_alive():
+            child.kill()
+    return results
+
+
+def _median_fanout(runs: Sequence[FanOut]) -> FanOut:
+    """The run with the median rate (carrying every run's rate), with the median of the others' rates and the
+    worst of lost and duplicated deliveries over all runs."""
+    median = median_run([run.throughput for run in runs])
+    chosen = next(run for run in runs if run.throughput is median)
+    others = sorted(run.others_rate for run in runs if run.others_rate is not None)
+    return FanOut(
+        median,
+        max(run.lost for run in runs),
+        max(run.sent_twice for run in runs),
+        others[(len(others) - 1) // 2] if others else chosen.others_rate,
+    )
+
+
+async def _report(pipe: Connection) -> list[tuple[int, str]]:
+    pipe.send("report")
+    report: list[tuple[int, str]] = await _receive(pipe, "report")
+    return report
+
+
+def _exactly_once(report: Sequence[tuple[int, str]], expected: set[tuple[int, str]]) -> tuple[int, int]:
+    """(lost, received more than once) of the expected (port, webhook-id) pairs."""
+    seen: dict[tuple[int, str], int] = {}
+    for pair in report:
+        seen[pair] = seen.get(pair, 0) + 1
+    return len(expected - set(seen)), sum(1 for pair, n in seen.items() if n > 1 and pair in expected)
+
+
+async def _raw_fanout_phase(args: argparse.Namespace, ports: Sequence[int], pipe: Connection) -> FanOut:
+    event_type = next(iter(CATALOGUE))
+    secret = webhook_signing.new_secret()
+    occurred = datetime.now(UTC)
+
+    def plan(count: int) -> list[Planned]:
+        return [
+            Planned(
+                port,
+                webhook_messages.body(event_type, occurred, {"partner_id": str(uuid.uuid4()), "n": n}).encode(),
+                f"msg_{uuid.uuid4().hex}",
+                secret,
+            )
+            for n in range(count)
+            for port in ports
+        ]
+
+    await raw_fanout(plan(20), args.webhook_in_flight)  # warm-up: connections, first-call costs
+    await _report(pipe)
+    measured = plan(args.deliveries)
+    clock = await raw_fanout(measured, args.webhook_in_flight)
+    lost, twice = _exactly_once(await _report(pipe), {(p.port, p.message_id) for p in measured})
+    name = f"5a webhooks raw aiohttp, {args.webhook_in_flight} in flight/receiver"
+    return FanOut(Throughput(name, len(measured), clock.seconds, clock), lost, twice)
+
+
+async def _dispatcher_phase(
+    args: argparse.Namespace, database_url: str, ports: Sequence[int], pipe: Connection, *, slow: bool
+) -> FanOut:
+    settings = NotificationsSettings.model_validate(
+        {
+            "NOTIFICATIONS_DATABASE_URL": database_url,
+            "WEBHOOK_ALLOW_HTTP": True,
+            "WEBHOOK_ALLOW_LOOPBACK": True,
+            "WEBHOOK_MAX_IN_FLIGHT": args.webhook_in_flight,
+        }
+    )
+    await migrate(NOTIFICATIONS_MIGRATIONS, database_url)
+    service = build_notifications(settings, start_consumer=False)
+    uow_factory = service.app.state.uow_factory
+    policy = webhook_endpoints.EndpointPolicy(
+        allow_http=True, allow_loopback=True, secret_overlap_s=settings.webhook_secret_overlap_s
+    )
+    event_type = next(iter(CATALOGUE))
+    receivers: list[tuple[uuid.UUID, uuid.UUID, int]] = []  # partner, endpoint, port
+    for index, port in enumerate(ports):
+        path = "/slow" if slow and index == len(ports) - 1 else "/fast"
+        new = webhook_endpoints.NewEndpoint(
+            partner_id=uuid.uuid4(),
+            url=f"http://127.0.0.1:{port}{path}",
+            description="bench receiver",
+            event_types=[event_type],
+            enabled=True,
+            rate_limit_per_s=None,
+        )
+        registered = await webhook_endpoints.register(uow_factory(), new, policy)
+        receivers.append((registered.endpoint.partner_id, registered.endpoint.id, port))
+    fast = receivers[:-1] if slow else receivers
+    others = receivers[:-1]  # the receivers compared between 5b and 5c
+
+    async def queue(count: int) -> set[tuple[int, str]]:
+        """What a partner-events reaction does, 250 events to each partner per transaction."""
+        queued: set[tuple[int, str]] = set()
+        occurred = datetime.now(UTC)
+        for start in range(0, count, 250):
+            async with uow_factory() as uow:
+                for n in range(start, min(count, start + 250)):
+                    for partner_id, _, port in receivers:
+                        payload = {"partner_id": str(partner_id), "n": n}
+                        message_id = await webhook_messages.publish_to_partner(
+                            uow, partner_id, event_type, payload, event_id=uuid.uuid4(), occurred_at=occurred
+                        )
+                        queued.add((port, message_id))
+                await uow.commit()
+        return queued
+
+    engine = service.engine
+    try:
+        await warm_pool(engine)
+        await queue(20)  # warm-up (not measured): first-call costs of every layer, the receivers' connections
+        await _drain(uow_factory, settings, {endpoint_id: 20 for _, endpoint_id, _ in fast})
+        await _report(pipe)
+        expected = await queue(args.deliveries)
+        async with engine.begin() as connection:
+            await connection.execute(text("ANALYZE"))
+        freeze_startup_objects()
+        clock, dispatcher, done_after = await _drain(
+            uow_factory, settings, {endpoint_id: args.deliveries for _, endpoint_id, _ in fast}
+        )
+        report = await _report(pipe)
+    finally:
+        await engine.dispose()
+    fast_ports = {port for _, _, port in fast}
+    fast_expected = {pair for pair in expected if pair[0] in fast_ports}
+    lost, twice = _exactly_once([pair for pair in report if pair[0] in fast_ports], fast_expected)
+    name = "5c webhooks, one receiver sleeping 10 s" if slow else f"5b webhooks dispatcher, {args.receivers} receivers"
+    throughput = Throughput(name, len(fast_expected), clock.seconds, clock)
+    others_rate = args.deliveries * len(others) / max(done_after[endpoint_id] for _, endpoint_id, _ in others)
+    throughput.notes.append(
+        f"{dispatcher.stats.claims} lane claims, {dispatcher.stats.flushes} result batches, every attempt recorded; "
+        f"receivers but the last: {others_rate:.0f}/s"
+        + (f"; the sleeping receiver got {sum(1 for p, _ in report if p == receivers[-1][2])} requests" if slow else "")
+    )
+    return FanOut(throughput, lost, twice, others_rate)
+
+
+async def _drain(
+    uow_factory: Callable[[], Any], settings: NotificationsSettings, wanted: dict[uuid.UUID, int]
+) -> tuple[Clock, WebhookDispatcher, dict[uuid.UUID, float]]:
+    """Run a dispatcher until each endpoint in `wanted` has had that many deliveries sent; returns the clock, the
+    dispatcher, and the seconds after which each endpoint had had its share."""
+    dispatcher = WebhookDispatcher(
+        uow_factory,
+        WebhookSender(timeout_s=settings.webhook_timeout_s, allow_loopback=True),
+        max_in_flight=settings.webhook_max_in_flight,
+        timeout_s=settings.webhook_timeout_s,
+        disable_after_s=settings.webhook_disable_after_s,
+        poll_interval_s=settings.webhook_poll_interval_s,
+    )
+    done_after: dict[uuid.UUID, float] = {}
+    clock = Clock()
+    task = asyncio.create_task(dispatcher.run(), name="webhook-dispatcher")
+    try:
+        deadline = time.monotonic() + 300
+        while len(done_after) < len(wanted):
+            if task.done():
+                task.result()
+                raise RuntimeError("the webhook dispatcher stopped")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"webhook deliveries not done in 300 s: {dispatcher.stats.by_endpoint}")
+            for endpoint_id, count in wanted.items():
+                if endpoint_id not in done_after and dispatcher.stats.by_endpoint.get(endpoint_id, 0) >= count:
+                    done_after[endpoint_id] = time.perf_counter() - clock.wall_start
+            await asyncio.sleep(0.002)
+        clock.stop()
+    finally:
+        dispatcher.stop()
+        await task  # writes the last results; the sleeping receiver's requests in flight are cancelled
+    return clock, dispatcher, done_after
+
+
 # --- the report --------------------------------------------------------------------------------------------
 
 
@@ -809,13 +1127,40 @@ def summarise(args: argparse.Namespace, results: dict[str, Any]) -> dict[str, An
             entry["cpu_ms_per_event"]["total"],
             UNPACED_CPU_TARGET_MS,
         )
+    fanout: dict[str, FanOut] = results.get("fanout", {})
+    raw_http = fanout.get("raw")
+    if raw_http is not None:
+        raw_http_cpu = cpu_ms_per_event(raw_http.throughput)["total"]
+        fanout_base = fanout.get("dispatcher")
+        for key, fanned in fanout.items():
+            entry = phase(
+                fanned.throughput,
+                vs_raw=fanned.throughput.rate / raw_http.throughput.rate,
+                cpu_vs_raw=cpu_ms_per_event(fanned.throughput)["total"] / raw_http_cpu,
+                lost=fanned.lost,
+                applied_twice=fanned.sent_twice,
+                others_rate=fanned.others_rate,
+            )
+            if key == "dispatcher":
+                target(
+                    f"webhook fan-out >= {FANOUT_TARGET:g} deliveries/s", entry["rate"], FANOUT_TARGET, at_least=True
+                )
+            if key == "slow" and fanout_base is not None and fanout_base.others_rate and fanned.others_rate:
+                lowered = 1 - fanned.others_rate / fanout_base.others_rate
+                target(
+                    f"a receiver sleeping {SLOW_RECEIVER_SLEEP_S:g} s lowers the others' rate by < "
+                    f"{SLOW_RECEIVER_TARGET:.0%}",
+                    lowered,
+                    SLOW_RECEIVER_TARGET,
+                )
     runs = [*paced.values(), *([unpaced] if unpaced else [])]
+    fanout_once = all(fanned.lost == 0 and fanned.sent_twice == 0 for fanned in fanout.values())
     return {
         "cores": os.cpu_count(),
         "raw_cpu_ms_per_event": raw_cpu,
         "phases": phases,
         "targets": targets,
-        "exactly_once": all(run.lost == 0 and run.applied_twice == 0 for run in runs),
+        "exactly_once": all(run.lost == 0 and run.applied_twice == 0 for run in runs) and fanout_once,
         "latency_runs": {run.throughput.name: run.stages_ms for run in runs},
     }
 
@@ -826,7 +1171,8 @@ def print_report(args: argparse.Namespace, summary: dict[str, Any]) -> None:
     print(
         f"Pipeline benchmark - {summary['cores']} cores, {args.messages} messages, paced at "
         f"{', '.join(f'{r:g}' for r in args.rates)}/s for {args.duration:g}s each, in flight {args.in_flight}, "
-        f"raw prefetch {args.prefetch}, consumer prefetch {args.consumer_prefetch}; phases 1-3: median of {args.repeat}"
+        f"raw prefetch {args.prefetch}, consumer prefetch {args.consumer_prefetch}; "
+        f"phases 1-3 and 5: median of {args.repeat}"
     )
     print("=" * len(header))
     print(header)
@@ -854,6 +1200,7 @@ def print_report(args: argparse.Namespace, summary: dict[str, Any]) -> None:
             + " ".join(f"{cpu[p]:>8.3f}" for p in (*PARTIES, "total"))
             + f" {versus:>8} {other:>7.3f}"
         )
+    print("Phase 5: consumer = the receivers' process; vs raw = against 5a (raw aiohttp to the same receivers)")
     if summary["raw_cpu_ms_per_event"] is not None:
         print(f"raw baseline (1 + 2, a raw publish plus a raw consume): {summary['raw_cpu_ms_per_event']:.3f} ms/event")
     for name, stages in summary["latency_runs"].items():
@@ -884,7 +1231,7 @@ def print_report(args: argparse.Namespace, summary: dict[str, Any]) -> None:
 
 # --- main ------------------------------------------------------------------------------------------------
 
-PHASES = ("raw", "relay", "paced", "unpaced")
+PHASES = ("raw", "relay", "paced", "unpaced", "fanout")
 
 
 async def run_phases(args: argparse.Namespace) -> dict[str, Any]:
@@ -930,6 +1277,8 @@ async def run_phases(args: argparse.Namespace) -> dict[str, Any]:
                 results["unpaced"] = await end_to_end(args, engine, database_url, tables, rate=None)
         finally:
             await engine.dispose()
+    if "fanout" in args.phases:
+        results["fanout"] = await fanout_phases(args, args.postgres_url)
     return results
 
 
@@ -966,6 +1315,14 @@ def parse_args() -> argparse.Namespace:
         default=ServiceSettings().consumer_prefetch,
         help="prefetch of the ConsumerBroker (default: the services' CONSUMER_PREFETCH)",
     )
+    parser.add_argument("--receivers", type=int, default=8, help="webhook receivers (endpoints) in phase 5")
+    parser.add_argument("--deliveries", type=int, default=1500, help="webhook deliveries per receiver in phase 5")
+    parser.add_argument(
+        "--webhook-in-flight",
+        type=int,
+        default=NotificationsSettings().webhook_max_in_flight,
+        help="requests in flight per receiver in phase 5 (default: the service's WEBHOOK_MAX_IN_FLIGHT)",
+    )
     parser.add_argument("--drain-timeout", type=float, default=60.0, help="seconds to wait for the consumer")
     parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
     parser.add_argument("--rabbitmq-url", default="amqp://guest:guest@127.0.0.1:5672/")
@@ -986,6 +1343,7 @@ def parse_args() -> argparse.Namespace:
     args = parser.parse_args()
     if args.smoke:
         args.messages, args.rates, args.duration, args.repeat, args.warmup = 400, "200", 1.0, 1, 20
+        args.receivers, args.deliveries = 3, 40
     args.rates = [float(r) for r in args.rates.split(",") if r.strip()]
     args.phases = [p.strip() for p in args.phases.split(",") if p.strip()]
     unknown = set(args.phases) - set(PHASES)

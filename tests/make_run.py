@@ -263,7 +263,7 @@ class System:
             while True:
                 page = (await client.get("/events", params=params)).json()
                 ids.extend(uuid.UUID(event["data"]["partner_id"]) for event in page["items"])
-                if page["next_cursor"] is None:
+                if not page["has_more"]:  # `next_cursor` stays set after the last page, to resume from later
                     return ids
                 params["cursor"] = page["next_cursor"]
 

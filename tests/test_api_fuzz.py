@@ -22,7 +22,9 @@ from hypothesis import strategies as st
 from schemathesis.python.asgi import get_client, shutdown_lifespans
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from medic.notifications.adapters.emails_repository import encode_cursor as encode_email_cursor
 from medic.notifications.domain.model import MAX_SEQ, Cursor
+from medic.notifications.entrypoints.http.emails import EMAIL_CURSOR_FORMAT
 from medic.projects.adapters.projects_repository import encode_cursor_at
 from medic.projects.entrypoints.http.projects import CURSOR_FORMAT as PROJECT_CURSOR_FORMAT
 from medic.shared.auth import Role, issue_token
@@ -48,6 +50,9 @@ schemathesis.openapi.format(
         st.datetimes(timezones=st.just(UTC)),
         st.uuids(),
     ),
+)
+schemathesis.openapi.format(
+    EMAIL_CURSOR_FORMAT, st.builds(encode_email_cursor, st.datetimes(timezones=st.just(UTC)), st.uuids())
 )
 for csv_format, csv_files in CSV_FORMATS.items():  # the projects service's CSV imports: well-formed files
     schemathesis.openapi.format(csv_format, csv_files)

@@ -42,7 +42,7 @@ def test_the_bench_smoke_run_delivers_every_event_once_and_reports(
     summary = json.loads(report.read_text())
     assert summary["exactly_once"] is True
     names = [phase["name"] for phase in summary["phases"]]
-    assert [name.split()[0] for name in names] == ["1", "2", "3", "4a", "4b"]
+    assert [name.split()[0] for name in names] == ["1", "2", "3", "4a", "4b", "5a", "5b", "5c"]
     for phase in summary["phases"]:
         assert phase["rate"] > 0
         assert phase["cpu_ms_per_event"]["total"] > 0
@@ -50,9 +50,14 @@ def test_the_bench_smoke_run_delivers_every_event_once_and_reports(
     end_to_end = [phase for phase in summary["phases"] if phase["name"].startswith("4")]
     assert all(phase["lost"] == 0 and phase["applied_twice"] == 0 for phase in end_to_end)
     assert all(phase["latency_ms"]["p99"] > 0 for phase in end_to_end)
+    fan_out = [phase for phase in summary["phases"] if phase["name"].startswith("5")]
+    assert all(phase["lost"] == 0 and phase["applied_twice"] == 0 for phase in fan_out)  # each delivery sent once
+    assert all(phase["others_rate"] > 0 for phase in fan_out[1:])
     assert {target["target"] for target in summary["targets"]} >= {
         "p99 at 200/s <= 5 ms",
         "CPU per event at 200/s <= 3 ms",
         "unpaced rate >= 0.2 x raw consume",
         "CPU per event unpaced <= 1.5 ms",
+        "webhook fan-out >= 1000 deliveries/s",
+        "a receiver sleeping 10 s lowers the others' rate by < 10%",
     }

@@ -61,6 +61,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> NotificationsSettings:
     values: dict[str, Any] = {
         "NOTIFICATIONS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'notifications.db'}",
         "NOTIFICATIONS_STREAM_KEEPALIVE_S": 15.0,
+        "NOTIFICATIONS_MAIL_DIR": str(tmp_path / "mail"),  # never the repository's var/mail
         "BROKER_NAMESPACE": f"test-{uuid.uuid4().hex[:8]}",
     }
     values.update(overrides)

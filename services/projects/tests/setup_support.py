@@ -27,6 +27,10 @@ def database_url(backend: str, tmp_path: Path) -> contextlib.AbstractAsyncContex
     return infra.fresh_database_url(backend, tmp_path, "projects")
 
 
+# What projects publishes for the notifications directory only: names, addresses, a verification link.
+DIRECTORY_EVENTS = ("projects.contact_address.", "projects.verification_link.mail_requested.")
+
+
 @dataclass
 class Projects:
     service: ProjectsService
@@ -45,17 +49,20 @@ class Projects:
         async with self.service.engine.connect() as connection:
             return int((await connection.execute(select(func.count()).select_from(table))).scalar_one())
 
-    async def outbox(self) -> list[tuple[str, dict[str, Any]]]:
-        """(event type, envelope) of every staged event, oldest first."""
+    async def outbox(self, *, directory: bool = False) -> list[tuple[str, dict[str, Any]]]:
+        """(event type, envelope) of every staged event, oldest first; the notifications directory's address
+        events (the only ones with a name and an address) only with `directory`."""
         async with self.service.engine.connect() as connection:
             query = select(orm.outbox.c.event_type, orm.outbox.c.body).order_by(orm.outbox.c.id)
-            return [(row.event_type, json.loads(row.body)) for row in await connection.execute(query)]
+            rows = [(row.event_type, json.loads(row.body)) for row in await connection.execute(query)]
+        return [(t, body) for t, body in rows if directory or not t.startswith(DIRECTORY_EVENTS)]
 
     async def outbox_text(self) -> str:
-        """Every staged event body, as stored."""
+        """Every staged event body, as stored, but the directory's address events."""
         async with self.service.engine.connect() as connection:
-            bodies = (await connection.execute(select(orm.outbox.c.body))).scalars()
-            return "\n".join(bytes(body).decode() for body in bodies)
+            query = select(orm.outbox.c.event_type, orm.outbox.c.body)
+            rows = (await connection.execute(query)).all()
+            return "\n".join(bytes(body).decode() for t, body in rows if not t.startswith(DIRECTORY_EVENTS))
 
     async def snapshot(self) -> dict[str, list[Any]]:
         """Every set-up row and outbox row: what "nothing changed" compares."""

@@ -25,6 +25,9 @@ from tests.support import any_organisation
 BACKENDS = ["sqlite", "postgresql"]
 REGISTRATION = {"name": "Riverside Food Bank", "kind": "charity", "contact_email": "hello@riverside.example"}
 
+# What projects publishes for the notifications directory only: names, addresses, a verification link.
+DIRECTORY_EVENTS = ("projects.contact_address.", "projects.verification_link.mail_requested.")
+
 
 def database_url(backend: str, tmp_path: Path) -> AbstractAsyncContextManager[str]:
     """A fresh, empty projects database on `backend`, dropped afterwards."""
@@ -64,11 +67,13 @@ class Projects:
         async with self.service.engine.connect() as connection:
             return int((await connection.execute(select(func.count()).select_from(table))).scalar_one())
 
-    async def outbox(self) -> list[tuple[str, str]]:
-        """(event type, body) of every staged event, in the order staged."""
+    async def outbox(self, *, directory: bool = False) -> list[tuple[str, str]]:
+        """(event type, body) of every staged event, in the order staged; the notifications directory's address
+        events (the only ones with a name, an address or a link) only with `directory`."""
         async with self.service.engine.connect() as connection:
             query = select(orm.outbox.c.event_type, orm.outbox.c.body).order_by(orm.outbox.c.id)
-            return [(event_type, body.decode()) for event_type, body in await connection.execute(query)]
+            rows = [(event_type, body.decode()) for event_type, body in await connection.execute(query)]
+        return [(t, body) for t, body in rows if directory or not t.startswith(DIRECTORY_EVENTS)]
 
     async def event_types(self) -> list[str]:
         return [event_type for event_type, _ in await self.outbox()]

@@ -49,10 +49,16 @@ async def test_registering_stores_the_partner_and_stages_one_event(
     assert partner["areas_of_work"] == ["Food poverty"]
     assert response.headers["X-Correlation-ID"]
     async with service.engine.connect() as connection:
-        (event_type, body_json) = (await connection.execute(select(orm.outbox.c.event_type, orm.outbox.c.body))).one()
+        query = select(orm.outbox.c.event_type, orm.outbox.c.body).order_by(orm.outbox.c.id)
+        (event_type, body_json), (address_type, address_json) = (await connection.execute(query)).all()
     assert event_type == "projects.partner.registered.v1"
     assert partner["id"] in body_json.decode()
     assert "hello@riverside.example" not in body_json.decode()  # the contact stays in projects
+    # ... but for its address, published for the notifications directory only, in the same transaction
+    assert address_type == "projects.contact_address.set.v1"
+    address = json.loads(address_json)["data"]
+    assert (address["kind"], address["partner_id"], address["primary"]) == ("partner_contact", partner["id"], True)
+    assert (address["email"], address["display_name"]) == ("hello@riverside.example", None)
 
     listed = await client.get("/partners", headers=bearer(service, Role.SUPERVISOR))
     assert [p["id"] for p in listed.json()] == [partner["id"]]
@@ -137,7 +143,7 @@ async def test_same_name_again_is_a_409(
     again = await client.post("/partners", json={**VALID, "name": "RIVERSIDE food bank"}, headers=headers)
     assert again.status_code == 409
     assert again.json()["detail"][0]["loc"] == ["body", "name"]
-    assert await rows(service, orm.outbox) == 1
+    assert await rows(service, orm.outbox) == 2  # the first registration's event and its contact's address
 
 
 async def test_authentication_and_roles(projects: tuple[ProjectsService, httpx.AsyncClient]) -> None:

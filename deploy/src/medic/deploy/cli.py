@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import aio_pika
 import typer
@@ -144,12 +145,23 @@ def _supervise(processes: dict[str, subprocess.Popen[bytes]], stop: StopRequest,
                     "\nAll services ready:\n"
                     + "".join(f"  {s:<14} http://127.0.0.1:{_port(s)}/docs\n" for s in SERVICES)
                     + "Get a token with `.venv/bin/medic token --role coordinator`. Ctrl-C stops everything.\n"
+                    + _where_emails_go()
                 )
             elif time.monotonic() > ready_by:
                 _say("A service did not become ready; stopping.")
                 return 1
         time.sleep(0.3)
     return 0
+
+
+def _where_emails_go() -> str:
+    """The notifications service's mail setting as it reads it (SMTP_URL), without credentials."""
+    smtp_url = os.environ.get("SMTP_URL")
+    if not smtp_url:
+        mail_dir = os.environ.get("NOTIFICATIONS_MAIL_DIR", "var/mail").rstrip("/")
+        return f"Emails are written as .eml files under {mail_dir}/ (set SMTP_URL to send them by SMTP).\n"
+    parts = urlsplit(smtp_url)
+    return f"Emails are sent by SMTP through {parts.scheme}://{parts.netloc.rpartition('@')[2]}.\n"
 
 
 def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:

@@ -15,9 +15,30 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from medic.notifications.adapters import orm
 from medic.notifications.adapters.broadcaster import EventBroadcaster
+from medic.notifications.adapters.mail_renderer import MailRenderer
+from medic.notifications.adapters.mail_transport import transport_for
+from medic.notifications.adapters.secret_box import SecretBox
 from medic.notifications.adapters.uow import NotificationsUnitOfWork
+from medic.notifications.adapters.webhook_sender import WebhookSender
+from medic.notifications.domain.directory import coordinators_from
+from medic.notifications.domain.email_catalogue import KINDS
+from medic.notifications.domain.emails import unsubscribe_key
 from medic.notifications.entrypoints.consumers import Reaction, notifications_consumer
-from medic.notifications.entrypoints.http import events
+from medic.notifications.entrypoints.http import directory as directory_routes
+from medic.notifications.entrypoints.http import (
+    emails,
+    events,
+    school_links,
+    webhook_catalogue,
+    webhook_endpoints,
+    webhook_operations,
+)
+from medic.notifications.service_layer import directory, email_rules, partner_events
+from medic.notifications.service_layer.email_timers import WatcchOfferReminders
+from medic.notifications.service_layer.emails import EmailLinks
+from medic.notifications.service_layer.mail_sender import MailSender
+from medic.notifications.service_layer.webhook_dispatcher import WebhookDispatcher
+from medic.notifications.service_layer.webhook_endpoints import EndpointPolicy, SecretsResealer
 from medic.notifications.settings import NotificationsSettings
 from medic.shared.asyncapi import asyncapi_document
 from medic.shared.consumer_broker import ConsumerBroker
@@ -29,6 +50,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 DESCRIPTION = "The ops event log of every domain event, and a live tail of it."
 
 EXIT_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+OFFER_REMINDERS_INTERVAL_S = 60.0  # reminders go hours before an offer lapses: a minute late is on time
 
 
 @dataclass
@@ -95,13 +117,50 @@ def build(settings: NotificationsSettings | None = None, *, start_consumer: bool
     engine = create_engine(settings.database_url)
     broadcaster = EventBroadcaster(queue_size=settings.stream_queue_size)
 
+    coordinators = coordinators_from(settings.coordinator_emails)
+    secret_box = SecretBox(settings.webhook_secrets_key.get_secret_value())
+
     def unit_of_work() -> NotificationsUnitOfWork:
-        return NotificationsUnitOfWork(engine, outbox=orm.outbox, inbox=orm.inbox, broadcaster=broadcaster)
+        uow = NotificationsUnitOfWork(engine, outbox=orm.outbox, inbox=orm.inbox, broadcaster=broadcaster)
+        uow.coordinators = coordinators
+        uow.secret_box = secret_box
+        uow.wake_webhook_dispatcher = webhook_dispatcher.wake
+        uow.wake_mail_sender = mail_sender.wake
+        return uow
 
     # What an event sets off besides its log entry, in the consumer's transaction (see consumers.Reaction).
     reactions: list[Reaction] = []
     # The jobs that run beside the consumer: the webhook dispatcher, the mail sender, timers.
     background: list[BackgroundTask] = []
+    # The directory first: an event's own facts (a title, a group's members) are filed before its emails go.
+    reactions.append(directory.record)
+    reactions.append(email_rules.react)
+    reactions.append(partner_events.react)  # what each partner may see, to its webhooks
+    webhook_dispatcher = WebhookDispatcher(
+        unit_of_work,
+        WebhookSender(timeout_s=settings.webhook_timeout_s, allow_loopback=settings.webhook_allow_loopback),
+        max_in_flight=settings.webhook_max_in_flight,
+        timeout_s=settings.webhook_timeout_s,
+        disable_after_s=settings.webhook_disable_after_s,
+        poll_interval_s=settings.webhook_poll_interval_s,
+    )
+    background.append(webhook_dispatcher)
+    background.append(WatcchOfferReminders(unit_of_work, interval_s=OFFER_REMINDERS_INTERVAL_S))
+    mail_renderer = MailRenderer(KINDS)
+    mail_renderer.check()  # a template that cannot render its sample stops the service here, not at 3 a.m.
+    # Unsubscribe links are HMACs under a key of their own, derived from this service's own secret.
+    email_links = EmailLinks(
+        settings.public_base_url, unsubscribe_key(settings.webhook_secrets_key.get_secret_value().encode())
+    )
+    mail_sender = MailSender(
+        unit_of_work,
+        transport_for(settings.smtp_url, settings.mail_dir, sender=settings.mail_from),
+        mail_renderer,
+        email_links,
+        poll_interval_s=settings.mail_poll_interval_s,
+    )
+    background.append(mail_sender)
+    background.append(SecretsResealer(unit_of_work))  # after a WEBHOOK_SECRETS_KEY change: once, then it ends
 
     consumer = ConsumerBroker(notifications_consumer(unit_of_work, reactions), settings)
     app = create_app(
@@ -118,4 +177,18 @@ def build(settings: NotificationsSettings | None = None, *, start_consumer: bool
     app.state.broadcaster = broadcaster
     app.state.stream_keepalive_s = settings.stream_keepalive_s
     app.include_router(events.router)
+    app.state.mail_renderer = mail_renderer
+    app.state.email_links = email_links
+    app.state.wake_mail_sender = mail_sender.wake
+    app.include_router(emails.router)
+    app.include_router(directory_routes.router)
+    app.include_router(webhook_catalogue.router)
+    app.include_router(school_links.router)
+    app.state.webhook_endpoint_policy = EndpointPolicy(
+        allow_http=settings.webhook_allow_http,
+        allow_loopback=settings.webhook_allow_loopback,
+        secret_overlap_s=settings.webhook_secret_overlap_s,
+    )
+    app.include_router(webhook_endpoints.router)
+    app.include_router(webhook_operations.router)
     return NotificationsService(settings=settings, engine=engine, consumer=consumer, broadcaster=broadcaster, app=app)

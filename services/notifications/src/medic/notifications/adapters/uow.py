@@ -4,7 +4,14 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from medic.notifications.adapters.broadcaster import EventBroadcaster
+from medic.notifications.adapters.directory_repository import DirectoryRepository
+from medic.notifications.adapters.emails_repository import EmailsRepository
+from medic.notifications.adapters.partner_events_repository import PartnerEventsRepository
 from medic.notifications.adapters.repository import EventLogRepository
+from medic.notifications.adapters.secret_box import SecretBox
+from medic.notifications.adapters.webhook_deliveries_repository import WebhookDeliveriesRepository
+from medic.notifications.adapters.webhook_endpoints_repository import WebhookEndpointsRepository
+from medic.notifications.domain.directory import Recipient
 from medic.notifications.domain.model import LoggedEvent
 from medic.shared.logging import get_logger
 from medic.shared.uow import UnitOfWork
@@ -12,10 +19,23 @@ from medic.shared.uow import UnitOfWork
 log = get_logger(__name__)
 
 
+def _nothing() -> None:
+    pass
+
+
 class NotificationsUnitOfWork(UnitOfWork):
     """Collects the events logged in this transaction in `recorded`; they go to live streams only on commit."""
 
     events: EventLogRepository
+    partner_events: PartnerEventsRepository
+    directory: DirectoryRepository
+    emails: EmailsRepository
+    # The coordinators' addresses (NOTIFICATIONS_COORDINATOR_EMAILS), set by bootstrap on each unit of work.
+    coordinators: tuple[Recipient, ...] = ()
+    webhook_deliveries: WebhookDeliveriesRepository
+    webhook_endpoints: WebhookEndpointsRepository
+    # Set by bootstrap: seals and opens endpoint signing secrets (WEBHOOK_SECRETS_KEY).
+    secret_box: SecretBox | None = None
 
     def __init__(
         self,
@@ -29,9 +49,18 @@ class NotificationsUnitOfWork(UnitOfWork):
         self._broadcaster = broadcaster
         self.recorded: list[LoggedEvent] = []
         self._after_commit: dict[Callable[[], None], None] = {}  # ordered, each once
+        # Set by bootstrap: wakes the webhook dispatcher for deliveries just queued (`after_commit` it).
+        self.wake_webhook_dispatcher: Callable[[], None] = _nothing
+        # Set by bootstrap: wakes the mail sender; `uow.emails.enqueue` asks for it after the commit.
+        self.wake_mail_sender: Callable[[], None] = _nothing
 
     def _open_repositories(self, connection: AsyncConnection) -> None:
         self.events = EventLogRepository(connection)
+        self.partner_events = PartnerEventsRepository(connection)
+        self.directory = DirectoryRepository(connection)
+        self.emails = EmailsRepository(connection, on_queued=lambda: self.after_commit(self.wake_mail_sender))
+        self.webhook_deliveries = WebhookDeliveriesRepository(connection)
+        self.webhook_endpoints = WebhookEndpointsRepository(connection, self.secret_box)
         self.recorded = []  # whatever an earlier, uncommitted use recorded was rolled back
         self._after_commit = {}
 

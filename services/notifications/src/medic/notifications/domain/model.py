@@ -1,4 +1,4 @@
-"""The ops event log: every domain event as received, personal fields already redacted. No I/O here."""
+"""The ops event log: every domain event as received, reduced to its type's allow-listed fields. No I/O here."""
 
 import base64
 import binascii
@@ -19,7 +19,7 @@ def as_utc(moment: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class LoggedEvent:
-    """One event in the log. `data` has been through `medic.shared.logging.redact`."""
+    """One event in the log. `data` holds only what `event_log_fields` allows for its type."""
 
     id: uuid.UUID
     type: str
@@ -119,12 +119,20 @@ class EventLogQuery:
 
 @dataclass(frozen=True)
 class EventPage:
+    """A page and where the next one starts.
+
+    `next_cursor` is the position after the page's last event, on the last page too: a client that has read
+    everything keeps it and asks again later for what arrived since. A page with no events answers the cursor it
+    was asked from (nothing was read past it), or None when it was asked from the start: there is nothing to skip.
+    `has_more` says whether more events were already there to read.
+    """
+
     items: Sequence[LoggedEvent]
     next_cursor: Cursor | None
+    has_more: bool
 
     @classmethod
-    def of(cls, rows: Sequence[LoggedEvent], *, limit: int) -> "EventPage":
-        """`rows` holds up to `limit + 1` events: one more than the page means there is a next page."""
+    def of(cls, rows: Sequence[LoggedEvent], *, limit: int, after: Cursor | None = None) -> "EventPage":
+        """`rows` holds up to `limit + 1` events after `after`: one more than the page means there is a next page."""
         items = rows[:limit]
-        has_more = len(rows) > limit
-        return cls(items=items, next_cursor=Cursor.after(items[-1]) if has_more and items else None)
+        return cls(items=items, next_cursor=Cursor.after(items[-1]) if items else after, has_more=len(rows) > limit)

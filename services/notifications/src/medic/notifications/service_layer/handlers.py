@@ -5,6 +5,7 @@ from typing import Any, cast
 
 from medic.notifications.adapters.repository import strings
 from medic.notifications.adapters.uow import NotificationsUnitOfWork
+from medic.notifications.domain.event_log_fields import loggable
 from medic.notifications.domain.model import EventLogQuery, EventPage, LoggedEvent
 from medic.shared.contracts.outreach.erasure import (
     ParticipantErasedV1,
@@ -29,8 +30,9 @@ KEPT_ON_ERASURE = frozenset({*ERASURE_SUBJECTS, PartnerErasureNoticeRequestedV1.
 async def record_event(data: dict[str, Any], envelope: RawEnvelope, uow: UnitOfWork) -> None:
     """Runs inside the consumer's unit of work for every event; the consumer commits it with the inbox row.
 
-    Personal fields are redacted before the event is stored: they never reach the ops log. An event about someone
-    erased already (it arrived late, or was sent after the erasure) is not logged.
+    Only the fields its type's allow-list names are stored (`domain/event_log_fields.py`; an unknown type keeps its
+    ids), and personal keys nested inside them are still redacted: personal data never reaches the ops log. An event
+    about someone erased already (it arrived late, or was sent after the erasure) is not logged.
     """
     notifications = cast(NotificationsUnitOfWork, uow)
     if envelope.type not in KEPT_ON_ERASURE and await _about_someone_erased(notifications, envelope, data):
@@ -45,7 +47,7 @@ async def record_event(data: dict[str, Any], envelope: RawEnvelope, uow: UnitOfW
         correlation_id=envelope.correlationid,
         causation_id=envelope.causationid,
         received_at=datetime.now(UTC),
-        data=redact(data),
+        data={key: redact(value) for key, value in loggable(envelope.type, data).items()},
     )
     if await notifications.events.add(event):
         notifications.recorded.append(event)
@@ -73,4 +75,4 @@ async def _about_someone_erased(uow: NotificationsUnitOfWork, envelope: RawEnvel
 async def find_events(uow: NotificationsUnitOfWork, query: EventLogQuery) -> EventPage:
     async with uow:
         rows = await uow.events.find(query, limit=query.limit + 1)
-    return EventPage.of(rows, limit=query.limit)
+    return EventPage.of(rows, limit=query.limit, after=query.after)

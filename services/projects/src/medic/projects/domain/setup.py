@@ -222,7 +222,7 @@ class Practice:
 
 @dataclass(frozen=True)
 class Supervisor:
-    """A GP tutor. Name and email are personal data: they never leave this service."""
+    """A GP tutor. Name and email are personal data: they leave only in `projects.contact_address.set.v1`."""
 
     id: uuid.UUID
     user_id: str
@@ -257,7 +257,7 @@ class Supervisor:
 
 @dataclass(frozen=True)
 class Student:
-    """A Year 3 student. Name and email are personal data: they never leave this service."""
+    """A Year 3 student. Name and email are personal data: they leave only in `projects.contact_address.set.v1`."""
 
     id: uuid.UUID
     university_id: str

@@ -36,6 +36,7 @@ from medic.projects.domain.setup import (
     clean_user_id,
 )
 from medic.projects.domain.setup_commands import ImportCsv
+from medic.projects.service_layer.contact_addresses import publish_address, student_address
 from medic.projects.service_layer.setup_handlers import practice_event, publish_group_change
 from medic.shared.contracts.projects import setup as contracts
 from medic.shared.events import Envelope
@@ -226,6 +227,8 @@ async def import_students(command: ImportCsv, uow: ProjectsUnitOfWork) -> Import
             await uow.publish(
                 Envelope.wrap(payload, subject=f"students/{student.id}", correlation_id=command.correlation_id)
             )
+            if before is None or (student.name, student.email) != (before.name, before.email):
+                await publish_address(uow, student_address(student), command.correlation_id)
         await uow.commit()
     return summary
 

@@ -1,7 +1,7 @@
 """Partner use cases of the projects service: each runs in one unit of work and stages its events in the outbox.
 
-No event carries a contact's name or address: contact events carry ids, and the partner's own events carry what
-other services show (name, kind, areas of work).
+Contact events carry ids, and the partner's own events carry what other services show (name, kind, areas of
+work); a contact's name and address travel only in `projects.contact_address.*`, for the notifications directory.
 """
 
 import uuid
@@ -26,6 +26,12 @@ from medic.projects.domain.events import (
     PartnerUpdated,
 )
 from medic.projects.domain.partners import Agreement, Contact, Partner, PartnerAlreadyRegistered
+from medic.projects.service_layer.contact_addresses import (
+    partner_contact_address,
+    partner_contact_removed,
+    publish_address,
+)
+from medic.shared.contracts.projects.contacts import ContactAddressRemovedV1, ContactAddressSetV1
 from medic.shared.contracts.projects.partners import (
     PartnerAgreementActivatedV1,
     PartnerAgreementAddedV1,
@@ -200,7 +206,23 @@ async def _publish_events(uow: ProjectsUnitOfWork, partner: Partner, correlation
     for event in partner.events:
         payload, subject = _integration_event(partner, event, day)
         await uow.publish(Envelope.wrap(payload, subject=subject, correlation_id=correlation_id))
+        address = _address_event(partner, event)
+        if address is not None:
+            await publish_address(uow, address, correlation_id)
     partner.events.clear()
+
+
+def _address_event(partner: Partner, event: DomainEvent) -> ContactAddressSetV1 | ContactAddressRemovedV1 | None:
+    """The contact address a partner event changes, if any (a registration makes the primary contact)."""
+    match event:
+        case PartnerRegistered():
+            primary = partner.primary_contact
+            return partner_contact_address(partner.id, primary) if primary is not None else None
+        case ContactAdded(contact_id=contact_id) | ContactUpdated(contact_id=contact_id):
+            return partner_contact_address(partner.id, partner.contact(contact_id))
+        case ContactRemoved(contact_id=contact_id):
+            return partner_contact_removed(contact_id)
+    return None
 
 
 def _integration_event(partner: Partner, event: DomainEvent, day: date) -> tuple[EventPayload, str]:

@@ -29,6 +29,7 @@ from medic.projects.domain.setup_commands import (
     RegisterStudent,
     RegisterSupervisor,
 )
+from medic.projects.service_layer.contact_addresses import publish_address, student_address, supervisor_address
 from medic.shared.contracts.projects import setup as contracts
 from medic.shared.events import Envelope, EventPayload
 
@@ -212,6 +213,7 @@ async def register_supervisor(command: RegisterSupervisor, uow: ProjectsUnitOfWo
         await uow.setup.add_supervisor(supervisor)
         event = supervisor_event(contracts.SupervisorRegisteredV1, supervisor)
         await _publish(uow, event, f"supervisors/{supervisor.id}", command.correlation_id)
+        await publish_address(uow, supervisor_address(supervisor), command.correlation_id)
         await uow.commit()
     return supervisor
 
@@ -228,6 +230,8 @@ async def change_supervisor(command: ChangeSupervisor, uow: ProjectsUnitOfWork) 
         await uow.setup.update_supervisor(after)
         event = supervisor_event(contracts.SupervisorChangedV1, after)
         await _publish(uow, event, f"supervisors/{after.id}", command.correlation_id)
+        if (after.name, after.email) != (before.name, before.email):
+            await publish_address(uow, supervisor_address(after), command.correlation_id)
         await uow.commit()
     return after
 
@@ -258,6 +262,7 @@ async def register_student(command: RegisterStudent, uow: ProjectsUnitOfWork) ->
         await uow.setup.add_student(student)
         event = contracts.StudentRegisteredV1(student_id=student.id)
         await _publish(uow, event, f"students/{student.id}", command.correlation_id)
+        await publish_address(uow, student_address(student), command.correlation_id)
         await uow.commit()
     return student
 

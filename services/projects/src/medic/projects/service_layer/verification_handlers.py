@@ -11,6 +11,7 @@ from medic.projects.adapters.uow import ProjectsUnitOfWork
 from medic.projects.domain.lifecycle import Actor
 from medic.projects.domain.project import Project
 from medic.projects.domain.verification import Decision, VerificationLink, VerificationStatus
+from medic.shared.contracts.projects.contacts import VerificationMailRequestedV1
 from medic.shared.contracts.projects.projects import ProjectVerificationLinkIssuedV1
 from medic.shared.events import Envelope
 from medic.shared.signed_links import LinkPolicy, LinkRefused, hash_token
@@ -27,10 +28,11 @@ class LinkNotFound(Exception):
 
 
 async def issue_link(
-    caller: Caller, uow: ProjectsUnitOfWork, project_id: uuid.UUID, policy: LinkPolicy
+    caller: Caller, uow: ProjectsUnitOfWork, project_id: uuid.UUID, policy: LinkPolicy, *, link_base_url: str
 ) -> tuple[str, VerificationLink]:
-    """A new link for the lead partner's primary contact; the earlier ones stop working. Returns (token, link):
-    the token is for the url sent to the contact, never stored or logged."""
+    """A new link for the lead partner's primary contact; the earlier ones stop working. Returns (url, link): the
+    url (`link_base_url` + token) is emailed to the contact through notifications, and shown to the issuer once.
+    The token is never stored or logged: only its hash is kept."""
     async with uow:
         project, actor = await visible_project(caller, uow, project_id)
         if actor is Actor.PARTNER:
@@ -59,11 +61,20 @@ async def issue_link(
             contact_id=contact_id,
             expires_at=link.expires_at,
         )
-        await uow.publish(
-            Envelope.wrap(payload, subject=f"projects/{project.id}", correlation_id=caller.correlation_id)
+        subject = f"projects/{project.id}"
+        await uow.publish(Envelope.wrap(payload, subject=subject, correlation_id=caller.correlation_id))
+        url = link_base_url + token
+        mail = VerificationMailRequestedV1(
+            verification_id=link.id,
+            project_id=project.id,
+            partner_id=partner_id,
+            contact_id=contact_id,
+            link=url,
+            expires_at=link.expires_at,
         )
+        await uow.publish(Envelope.wrap(mail, subject=subject, correlation_id=caller.correlation_id))
         await uow.commit()
-    return token, link
+    return url, link
 
 
 async def open_link(uow: ProjectsUnitOfWork, token: str) -> tuple[VerificationLink, Project]:

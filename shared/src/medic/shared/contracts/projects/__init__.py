@@ -5,7 +5,7 @@ Each module lists what it publishes in `PUBLISHED`; `PUBLISHED` here is all of t
 
 from medic.shared.events import EventPayload
 
-from . import assessment, milestones, partners, projects, setup
+from . import assessment, contacts, milestones, partners, projects, setup
 from .partners import PartnerKind, PartnerRegisteredV1
 
 PUBLISHED: tuple[type[EventPayload], ...] = (
@@ -14,6 +14,7 @@ PUBLISHED: tuple[type[EventPayload], ...] = (
     *projects.PUBLISHED,
     *milestones.PUBLISHED,
     *assessment.PUBLISHED,
+    *contacts.PUBLISHED,
 )
 
 __all__ = ["PUBLISHED", "PartnerKind", "PartnerRegisteredV1"]

@@ -1,7 +1,7 @@
 """Events about a CAP year's set-up (cohorts, practices, supervisors, students, groups), published by projects.
 
-They carry ids and what other services need, never a student's or supervisor's name or email: those stay in
-projects. A consumer that needs a supervisor's address (notifications, later) asks projects by supervisor id.
+They carry ids and what other services need, never a student's or supervisor's name or email: those travel only
+in `projects.contact_address.set.v1` (contacts.py), for the notifications service's directory of addresses.
 """
 
 import uuid

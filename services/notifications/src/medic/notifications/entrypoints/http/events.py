@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.types import Receive, Scope, Send
 
 from medic.notifications.adapters.broadcaster import EventBroadcaster, StreamSubscription
@@ -69,7 +69,12 @@ class EventOut(BaseModel):
 
 class EventPageOut(BaseModel):
     items: list[EventOut]
-    next_cursor: str | None
+    next_cursor: str | None = Field(
+        description="Pass it back as `cursor` for what comes next: after the last page too, to resume later and get "
+        "only what arrived since. Null only when nothing has been read yet (an empty page asked without a cursor); "
+        "an empty page asked with a cursor answers that cursor."
+    )
+    has_more: bool = Field(description="Whether more events were there to read already: ask again at once.")
 
 
 def _query_errors(problems: Sequence[InvalidQuery]) -> HTTPException:
@@ -84,11 +89,14 @@ def _query_errors(problems: Sequence[InvalidQuery]) -> HTTPException:
     "/events",
     summary="The ops event log, in the order received",
     description=(
-        "Every domain event the system has published, personal fields redacted, in the order this service "
-        "received them: an event that arrives late comes after those already listed, whatever its `time`. "
+        "Every domain event the system has published, in the order this service received them: an event that "
+        "arrives late comes after those already listed, whatever its `time`. Each keeps only the `data` fields its "
+        "type's allow-list names (ids, codes, states, dates, counts, organisations' names; never a person's name, "
+        "address or text people typed); a type with no allow-list keeps its ids. "
         "Filters are exact matches; `since` is inclusive and `until` exclusive, both on the event `time` "
         "(RFC 3339 date-times, with an offset). "
-        "Pass `next_cursor` back as `cursor` for the next page; it is null on the last one."
+        "Pass `next_cursor` back as `cursor` for the next page while `has_more` is true; keep the last one and pass "
+        "it later to get only what arrived since."
     ),
 )
 async def list_events(
@@ -130,6 +138,7 @@ async def list_events(
     return EventPageOut(
         items=[EventOut.of(event) for event in page.items],
         next_cursor=page.next_cursor.encode() if page.next_cursor else None,
+        has_more=page.has_more,
     )
 
 

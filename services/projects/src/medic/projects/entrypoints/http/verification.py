@@ -87,7 +87,8 @@ def _policy(request: Request) -> LinkPolicy:
     summary="Issue (or resend) the partner's verification link",
     description="For a submitted project whose verification is pending. Earlier links stop working; a new link "
     "for the same request may go at most once every VERIFICATION_RESEND_DAYS. Publishes "
-    "`projects.project.verification_link_issued.v1` (without the link).",
+    "`projects.project.verification_link_issued.v1` (without the link) and "
+    "`projects.verification_link.mail_requested.v1` (with it: notifications emails it to the contact).",
     responses={
         404: {"model": ErrorOut, "description": "No such project among those the caller may see"},
         409: {"model": ErrorOut, "description": "Nothing to verify, no contact, or too soon to resend"},
@@ -99,14 +100,19 @@ async def issue_link(
     uow: UoW,
     principal: Annotated[Principal, Depends(require_roles(Role.COORDINATOR, Role.SUPERVISOR, Role.STUDENT))],
 ) -> LinkOut:
+    settings: ProjectsSettings = request.app.state.settings
     try:
-        token, link = await handlers.issue_link(caller_of(principal, request), uow, project_id, _policy(request))
+        url, link = await handlers.issue_link(
+            caller_of(principal, request),
+            uow,
+            project_id,
+            _policy(request),
+            link_base_url=settings.verification_link_base_url,
+        )
     except ProjectNotFound:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such project") from None
     except (handlers.NothingToVerify, TooSoon) as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
-    settings: ProjectsSettings = request.app.state.settings
-    url = settings.verification_link_base_url + token
     return LinkOut(link=url, verification_id=link.id, contact_id=link.contact_id, expires_at=link.expires_at)
 
 
