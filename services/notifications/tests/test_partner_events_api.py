@@ -164,24 +164,31 @@ async def test_linking_again_moves_the_school_and_unlinking_ends_it(
 
 
 @pytest.mark.parametrize(
-    ("urn", "body", "location"),
+    ("urn", "body", "location", "status"),
     [
-        ("100009", {"partner_id": str(OURS)}, ["path", "urn"]),  # outreach has no such school
-        ("100000", {"partner_id": str(uuid.uuid4())}, ["body", "partner_id"]),  # projects has no such partner
-        ("10000", {"partner_id": str(OURS)}, ["path", "urn"]),
-        ("1000000", {"partner_id": str(OURS)}, ["path", "urn"]),
-        ("10000a", {"partner_id": str(OURS)}, ["path", "urn"]),
-        ("100000", {"partner_id": "nope"}, ["body", "partner_id"]),
-        ("100000", {}, ["body", "partner_id"]),
-        ("100000", {"partner_id": str(OURS), "urn": "100001"}, ["body", "urn"]),
+        ("100009", {"partner_id": str(OURS)}, ["path", "urn"], 404),  # outreach has no such school
+        ("100000", {"partner_id": str(uuid.uuid4())}, ["body", "partner_id"], 404),  # projects has no such partner
+        ("10000", {"partner_id": str(OURS)}, ["path", "urn"], 422),
+        ("1000000", {"partner_id": str(OURS)}, ["path", "urn"], 422),
+        ("10000a", {"partner_id": str(OURS)}, ["path", "urn"], 422),
+        ("100000", {"partner_id": "nope"}, ["body", "partner_id"], 422),
+        ("100000", {}, ["body", "partner_id"], 422),
+        ("100000", {"partner_id": str(OURS), "urn": "100001"}, ["body", "urn"], 422),
     ],
 )
-async def test_a_bad_link_is_a_422_naming_the_field_and_changes_nothing(
-    client: httpx.AsyncClient, auth: AuthHeaders, known: None, urn: str, body: dict[str, Any], location: list[str]
+async def test_a_bad_link_is_refused_naming_the_field_and_changes_nothing(
+    client: httpx.AsyncClient,
+    auth: AuthHeaders,
+    known: None,
+    urn: str,
+    body: dict[str, Any],
+    location: list[str],
+    status: int,
 ) -> None:
+    """Malformed input is a 422; a school or partner that does not exist a 404 (as across the API)."""
     coordinator = auth(Role.COORDINATOR)
     reply = await client.put(f"/webhooks/school-links/{urn}", json=body, headers=coordinator)
-    assert reply.status_code == 422, reply.text
+    assert reply.status_code == status, reply.text
     assert reply.json()["detail"][0]["loc"] == location
     assert (await client.get("/webhooks/school-links", headers=coordinator)).json()["items"] == []
 

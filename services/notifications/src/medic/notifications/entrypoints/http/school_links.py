@@ -32,7 +32,10 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 class SchoolLinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    partner_id: uuid.UUID = Field(description="The partner organisation the school is (as registered in projects).")
+    partner_id: uuid.UUID = Field(
+        description="The partner organisation the school is (as registered in projects).",
+        examples=["5b0f3c1e-7d2a-4c9b-9e8f-1a2b3c4d5e6f"],
+    )
 
 
 class SchoolLinkOut(BaseModel):
@@ -66,11 +69,9 @@ def _own_organisation(principal: Principal) -> uuid.UUID | None:
     return principal.organisation_id
 
 
-def _unprocessable(location: list[str], message: str) -> HTTPException:
-    """The shape FastAPI gives validation errors, so clients read one format."""
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT, [{"loc": location, "msg": message, "type": "value_error"}]
-    )
+def _unknown(location: list[str], message: str) -> HTTPException:
+    """An object that does not exist is a 404, as across the API; `loc` (the validation errors' shape) says which."""
+    return HTTPException(status.HTTP_404_NOT_FOUND, [{"loc": location, "msg": message, "type": "not_found"}])
 
 
 @router.get(
@@ -105,16 +106,18 @@ async def get_school_link(uow: Uow, principal: Reader, urn: Urn) -> SchoolLinkOu
     description=(
         "From now on the events of the school's sessions (planned, delivered, cancelled) go to that partner; "
         "nothing is sent for what happened before. Linking the school again moves it to the new partner. The "
-        "school must be registered in outreach and the partner in projects (422 naming `urn` or `partner_id`)."
+        "school must be registered in outreach and the partner in projects: an unknown one is a 404 whose `loc` "
+        "names `urn` or `partner_id`."
     ),
+    responses={404: {"description": "No such school or partner; `loc` names which"}},
 )
 async def put_school_link(uow: Uow, _: Coordinator, urn: Urn, body: SchoolLinkIn) -> SchoolLinkOut:
     try:
         link = await partner_events.link_school(uow, urn, body.partner_id)
     except partner_events.UnknownSchool as problem:
-        raise _unprocessable(["path", "urn"], str(problem)) from None
+        raise _unknown(["path", "urn"], str(problem)) from None
     except partner_events.UnknownPartner as problem:
-        raise _unprocessable(["body", "partner_id"], str(problem)) from None
+        raise _unknown(["body", "partner_id"], str(problem)) from None
     return SchoolLinkOut.of(link)
 
 
