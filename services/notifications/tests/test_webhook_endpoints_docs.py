@@ -16,23 +16,26 @@ from aiohttp import web
 from medic.notifications.domain import webhook_signing
 
 DOC = Path(__file__).parents[3] / "docs" / "webhooks.md"
+EXAMPLE = DOC.parent / "examples" / "webhook_receiver.py"
 BODY = b'{"type":"project.approved.v1","timestamp":"2026-12-07T10:00:00Z","data":{"sequence":42}}'
 
 
-def documented_receiver(secret: str) -> dict[str, Any]:
-    """The doc's Python block, executed with `secret` in place of its placeholder."""
-    (code,) = [block for block in re.findall(r"```python\n(.*?)```", DOC.read_text(), re.DOTALL) if "verify" in block]
-    assert 'SECRET = "whsec_..."' in code
+def documented_receiver(secret: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The example receiver the doc shows (the same text), executed with `secret` as its environment gives it."""
+    code = EXAMPLE.read_text()
+    (shown,) = [block for block in re.findall(r"```python\n(.*?)```", DOC.read_text(), re.DOTALL) if "verify" in block]
+    assert shown == code, "docs/webhooks.md shows docs/examples/webhook_receiver.py as it is"
+    monkeypatch.setenv("WEBHOOK_SECRET", secret)
     namespace: dict[str, Any] = {"__name__": "documented_receiver"}
-    exec(compile(code.replace('"whsec_..."', repr(secret)), str(DOC), "exec"), namespace)
+    exec(compile(code, str(EXAMPLE), "exec"), namespace)
     return namespace
 
 
 @pytest.fixture
-async def receiver() -> AsyncIterator[tuple[str, str, set[str]]]:
+async def receiver(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[str, str, set[str]]]:
     """(url, secret, ids it has handled)."""
     secret = webhook_signing.new_secret()
-    namespace = documented_receiver(secret)
+    namespace = documented_receiver(secret, monkeypatch)
     runner = web.AppRunner(namespace["app"])
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
