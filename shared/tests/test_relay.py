@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from medic.shared import relay as relay_module
 from medic.shared.contracts import PartnerKind, PartnerRegisteredV1
 from medic.shared.events import Envelope, EventPayload
 from medic.shared.outbox import OutboxState
@@ -434,3 +435,32 @@ async def test_purge_deletes_only_rows_published_long_ago(
 
     assert await relay.purge_published(older_than=timedelta(days=7)) == 1
     assert set(await _rows(engine, tables)) == {recent, pending}
+
+
+async def test_rows_carrying_personal_data_are_purged_as_soon_as_published(
+    engine: AsyncEngine, tables: Any, publisher: FakePublisher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Their bodies (adults' addresses, a link that is a credential) must not stay in the outbox for its retention:
+    the running relay deletes them once published; other rows stay, and a personal row not yet published stays too."""
+    personal, ordinary = await _stage(engine, tables, 2)
+    async with engine.begin() as connection:
+        await connection.execute(
+            tables.outbox.update().where(tables.outbox.c.event_id == personal).values(event_type="test.personal.set.v1")
+        )
+    monkeypatch.setattr(relay_module, "PURGE_PERSONAL_EVERY_S", 0.05)  # a minute in production
+    relay = OutboxRelay(
+        engine,
+        tables.outbox,
+        publisher,
+        sweep_interval_s=0.05,
+        retention=timedelta(days=7),
+        personal_types={"test.personal.set.v1"},
+    )
+    assert await relay.purge_published(older_than=timedelta(0), types={"test.personal.set.v1"}) == 0  # not yet sent
+    async with _running(relay):
+        await _until(lambda: len(publisher.published) == 2, timeout_s=2.0)
+        for _ in range(200):
+            if set(await _rows(engine, tables)) == {ordinary}:
+                break
+            await asyncio.sleep(0.01)
+    assert set(await _rows(engine, tables)) == {ordinary}

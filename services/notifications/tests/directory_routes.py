@@ -4,5 +4,5 @@ served route is in exactly one table; the area's own tests check each role, and 
 from medic.shared.auth import Role
 
 ROUTES: dict[tuple[str, str], frozenset[Role]] = {
-    ("GET", "/directory/contacts/{kind}/{contact_id}"): frozenset({Role.COORDINATOR, Role.OPS}),
+    ("GET", "/directory/contacts/{kind}/{contact_id}"): frozenset({Role.COORDINATOR}),
 }

@@ -77,7 +77,7 @@ async def test_staff_see_the_address_and_the_latest_emails_to_it(
     assert {e["cause_id"] for e in body["emails"]} <= {"first", "second", "third"}
 
     await deliver(service, envelope_of(ContactAddressRemovedV1(contact_id=contact, kind=kind)))
-    removed = (await client.get(url, headers=as_(service, Role.OPS))).json()
+    removed = (await client.get(url, headers=as_(service, Role.COORDINATOR))).json()
     assert (removed["email"], removed["display_name"], removed["emails"]) == (None, None, [])
     assert removed["removed_at"] is not None
 

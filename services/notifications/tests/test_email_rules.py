@@ -215,12 +215,12 @@ async def test_milestones_go_to_the_students_and_the_optional_ones_can_be_unsubs
     assert {m["To"].addresses[0].addr_spec for m in messages} == {SAM, PRIYA}
     by_subject = {subject(m): m for m in messages if SAM in to(m)}
     assert set(by_subject) == {
-        f"Proposal due in 7 days: {TITLE}",
+        f"Proposal due on Friday 16 October 2026: {TITLE}",
         f"Proposal due today: {TITLE}",
         f"Overdue: proposal due for {TITLE}",
     }
-    assert "Friday 16 October 2026" in text_of(by_subject[f"Proposal due in 7 days: {TITLE}"])
-    assert "List-Unsubscribe" in by_subject[f"Proposal due in 7 days: {TITLE}"]
+    assert "Friday 16 October 2026" in text_of(by_subject[f"Proposal due on Friday 16 October 2026: {TITLE}"])
+    assert "List-Unsubscribe" in by_subject[f"Proposal due on Friday 16 October 2026: {TITLE}"]
     assert "List-Unsubscribe" not in by_subject[f"Overdue: proposal due for {TITLE}"]
 
 

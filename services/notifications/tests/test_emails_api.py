@@ -107,6 +107,10 @@ async def test_an_email_reaches_the_smtp_server_and_shows_as_sent_with_its_attem
     )
     detail = (await api.get(f"/emails/{item['id']}", headers=auth(Role.OPS))).json()
     assert [(a["number"], a["outcome"]) for a in detail["attempt_log"]] == [(1, "sent")]
+    # Ops see delivery, not people: the same email, its recipient left out, in the list and alone
+    listed = (await api.get("/emails", params={"cause_id": cause}, headers=auth(Role.OPS))).json()["items"]
+    assert (detail["recipient"], detail["recipient_name"]) == (None, None)
+    assert [(e["recipient"], e["recipient_name"]) for e in listed] == [(None, None)]
 
     [message] = smtp.inbox.received_messages()
     assert str(message["To"]) == f"{NAME} <{ADDRESS}>"

@@ -130,7 +130,9 @@ async def test_partner_contacts_publish_their_address_primary_flag_and_removal(
 async def test_issuing_a_verification_link_asks_notifications_to_mail_it_and_logs_no_token(year: Year) -> None:
     project = await submitted_project(year)
     with capture_logs() as logs:
-        response = await year.app.client.post(f"/projects/{project['id']}/verification-link", headers=year.student())
+        response = await year.app.client.post(
+            f"/projects/{project['id']}/verification-link", headers=year.app.coordinator
+        )
     assert response.status_code == 201, response.text
     link = response.json()
 

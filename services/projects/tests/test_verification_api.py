@@ -14,7 +14,7 @@ from services.projects.tests.project_support import Year, auth_as, put, submitte
 
 async def issue(year: Year, project_id: str, headers: dict[str, str] | None = None, code: int = 201) -> dict[str, Any]:
     response = await year.app.client.post(
-        f"/projects/{project_id}/verification-link", headers=headers or year.student()
+        f"/projects/{project_id}/verification-link", headers=headers or year.app.coordinator
     )
     assert response.status_code == code, response.text
     body: dict[str, Any] = response.json()
@@ -95,7 +95,7 @@ async def test_a_resend_waits_three_days_and_an_expired_link_is_gone(year: Year)
         await connection.execute(
             update(orm.verification_links).values(issued_at=datetime.now(UTC) - timedelta(days=3, minutes=1))
         )
-    second = await issue(year, project["id"], year.supervisor)
+    second = await issue(year, project["id"])
     assert (await client.get(f"/verifications/{token_of(first)}")).status_code == 410
     async with year.app.service.engine.begin() as connection:
         await connection.execute(update(orm.verification_links).values(expires_at=datetime.now(UTC)))
@@ -155,3 +155,13 @@ async def test_an_answered_link_is_no_reminder(year: Year) -> None:
         await connection.execute(update(orm.verification_links).values(issued_at=datetime.now(UTC) - timedelta(days=8)))
     scheduler = ReminderScheduler(year.app.service.unit_of_work, interval_s=3600, timers=[verification_reminders])
     assert await scheduler.tick() == []
+
+
+async def test_only_a_coordinator_is_shown_the_link_the_others_have_it_emailed(year: Year) -> None:
+    """A student (or their supervisor) who could open the link could verify their own project: they get null, and
+    the link goes only to the partner's contact, in the mail request notifications sends."""
+    project = await submitted_project(year)
+    asked = await issue(year, project["id"], year.student())
+    assert asked["link"] is None and asked["verification_id"]
+    staged = [body for event_type, body in await year.app.outbox(directory=True) if "mail_requested" in event_type]
+    assert len(staged) == 1 and "/verifications/" in staged[0]

@@ -22,6 +22,9 @@ class EventPayload(BaseModel):
 
     event_type: ClassVar[str]
     source: ClassVar[str]
+    # True only for the few events that must carry personal data (adults' contact addresses for the email directory):
+    # the publisher's outbox deletes them as soon as they are published (`OutboxRelay(personal_types=...)`).
+    personal_data: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -22,7 +22,7 @@ import random
 import time
 import uuid
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -38,6 +38,8 @@ from medic.shared.publisher import EventPublisher, OutgoingEvent
 log = get_logger(__name__)
 
 PURGE_EVERY_S = 3600.0
+# Rows of events that carry personal data (`EventPayload.personal_data`) go this soon after they are published.
+PURGE_PERSONAL_EVERY_S = 60.0
 # Marks are not urgent (a row whose mark is lost is only published again): `run` gathers them into one
 # statement at most this long after a confirm, or sooner when a batch's worth has gathered.
 MARK_EVERY_S = 0.1
@@ -66,7 +68,11 @@ class OutboxRelay:
         max_batches_in_flight: int = 8,
         batch_wait_s: float = 0.0,
         retention: timedelta | None = None,
+        personal_types: Collection[str] = (),
     ) -> None:
+        """`personal_types`: the event types whose published rows are deleted within about a minute, not kept for
+        `retention`: their bodies carry personal data (adults' addresses, a link that is a credential), and the
+        outbox must not become a second copy that erasure and removals do not reach."""
         self._engine = engine
         self._relay_engine = _relay_engine(engine)
         # Each claim and mark is one statement: no BEGIN and COMMIT round trips around it.
@@ -81,6 +87,8 @@ class OutboxRelay:
         self._max_batches_in_flight = max_batches_in_flight
         self._pace = ArrivalPace(batch_wait_s)
         self._retention = retention
+        self._personal_types = sorted(personal_types)
+        self._next_personal_purge = time.monotonic()
         self._claim_statement = _claim_statement(outbox, batch_size)
         self._mark_published = (
             update(outbox)
@@ -243,25 +251,33 @@ class OutboxRelay:
         await asyncio.sleep(0)  # let it write its frames before the next batch's are queued
 
     async def _purge_when_due(self) -> None:
-        if self._retention is None or time.monotonic() < self._next_purge:
-            return
-        self._next_purge = time.monotonic() + PURGE_EVERY_S
+        now = time.monotonic()
+        if self._personal_types and now >= self._next_personal_purge:
+            self._next_personal_purge = now + PURGE_PERSONAL_EVERY_S
+            await self._purge(older_than=timedelta(0), types=self._personal_types)
+        if self._retention is not None and now >= self._next_purge:
+            self._next_purge = now + PURGE_EVERY_S
+            await self._purge(older_than=self._retention)
+
+    async def _purge(self, *, older_than: timedelta, types: Collection[str] | None = None) -> None:
         try:
-            purged = await self.purge_published(older_than=self._retention)
+            purged = await self.purge_published(older_than=older_than, types=types)
         except Exception as error:  # housekeeping must never stop publishing
             log.warning("outbox.purge_failed", error=repr(error))
             return
         if purged:
             log.info("outbox.purged", rows=purged)
 
-    async def purge_published(self, *, older_than: timedelta) -> int:
-        """Delete rows published longer ago than `older_than`: the outbox is a queue, not an archive."""
+    async def purge_published(self, *, older_than: timedelta, types: Collection[str] | None = None) -> int:
+        """Delete rows published longer ago than `older_than` (of `types` only, if given): the outbox is a queue, not
+        an archive."""
         outbox = self._outbox
         cutoff = datetime.now(UTC) - older_than
+        condition = (outbox.c.state == OutboxState.PUBLISHED.value) & (outbox.c.published_at <= cutoff)
+        if types is not None:
+            condition &= outbox.c.event_type.in_(list(types))
         async with self._engine.begin() as connection:
-            result = await connection.execute(
-                delete(outbox).where(outbox.c.state == OutboxState.PUBLISHED.value, outbox.c.published_at < cutoff)
-            )
+            result = await connection.execute(delete(outbox).where(condition))
         return int(result.rowcount)
 
     async def publish_pending(self) -> int:

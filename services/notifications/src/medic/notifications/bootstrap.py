@@ -22,7 +22,7 @@ from medic.notifications.adapters.uow import NotificationsUnitOfWork
 from medic.notifications.adapters.webhook_sender import WebhookSender
 from medic.notifications.domain.directory import coordinators_from
 from medic.notifications.domain.email_catalogue import KINDS
-from medic.notifications.domain.emails import unsubscribe_key
+from medic.notifications.domain.emails import unsubscribe_keys
 from medic.notifications.entrypoints.consumers import Reaction, notifications_consumer
 from medic.notifications.entrypoints.http import directory as directory_routes
 from medic.notifications.entrypoints.http import (
@@ -148,10 +148,10 @@ def build(settings: NotificationsSettings | None = None, *, start_consumer: bool
     background.append(WatcchOfferReminders(unit_of_work, interval_s=OFFER_REMINDERS_INTERVAL_S))
     mail_renderer = MailRenderer(KINDS)
     mail_renderer.check()  # a template that cannot render its sample stops the service here, not at 3 a.m.
-    # Unsubscribe links are HMACs under a key of their own, derived from this service's own secret.
-    email_links = EmailLinks(
-        settings.public_base_url, unsubscribe_key(settings.webhook_secrets_key.get_secret_value().encode())
-    )
+    # Unsubscribe links are HMACs under keys of their own, derived from this service's own secret, one per listed
+    # key: a new key put first still reads the links emailed before.
+    newest_key, *older_keys = unsubscribe_keys(settings.webhook_secrets_key.get_secret_value())
+    email_links = EmailLinks(settings.public_base_url, newest_key, tuple(older_keys))
     mail_sender = MailSender(
         unit_of_work,
         transport_for(settings.smtp_url, settings.mail_dir, sender=settings.mail_from),

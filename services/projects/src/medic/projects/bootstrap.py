@@ -53,6 +53,7 @@ def build(settings: ProjectsSettings | None = None) -> ProjectsService:
         batch_wait_s=settings.outbox_batch_wait_ms / 1000,
         lease_s=2 * settings.publish_timeout_s,  # a claimed row is not claimed again before its confirm is due
         retention=timedelta(hours=settings.outbox_retention_hours),
+        personal_types={payload.event_type for payload in PUBLISHES if payload.personal_data},
     )
     # Started with the app: reads the unit of work through `service`, which exists by then.
     reminders = ReminderScheduler(lambda: service.unit_of_work(), interval_s=settings.reminder_interval_s)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, literal_column, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -325,6 +325,12 @@ class WebhookDeliveriesRepository:
         query = select(d.status).where(d.message_id == message_id, d.endpoint_id == endpoint_id)
         return (await self._connection.execute(query)).scalar_one_or_none()
 
+    async def forget_deliveries(self, delivery_ids: Collection[uuid.UUID]) -> None:
+        """Delete these deliveries and their attempts (deliveries whose message no longer exists)."""
+        ids = list(delivery_ids)
+        await self._connection.execute(delete(webhook_attempts).where(webhook_attempts.c.delivery_id.in_(ids)))
+        await self._connection.execute(delete(webhook_deliveries).where(webhook_deliveries.c.id.in_(ids)))
+
     async def purge(self, before: datetime, *, limit: int) -> int:
         """Delete up to `limit` each of: attempts made before `before`, finished deliveries last changed before it,
         and messages stored before it that nothing waits for. Returns how many rows went."""
@@ -367,6 +373,21 @@ class WebhookDeliveriesRepository:
         )
         row = (await self._connection.execute(statement)).one()
         return Health(row.failing_since, row.last_success_at, row.last_failure_at)
+
+    async def end_failing_streak(self, endpoint_id: uuid.UUID, success_at: datetime) -> None:
+        """A success at `success_at` ends a failing streak that began no later (and changes nothing otherwise)."""
+        h = webhook_endpoint_health.c
+        await self._connection.execute(
+            update(webhook_endpoint_health)
+            .where(h.endpoint_id == endpoint_id, h.failing_since.is_not(None), h.failing_since <= success_at)
+            .values(
+                failing_since=None,
+                last_success_at=case(
+                    (h.last_success_at.is_(None) | (h.last_success_at < success_at), success_at),
+                    else_=h.last_success_at,
+                ),
+            )
+        )
 
     async def health(self, endpoint_id: uuid.UUID) -> Health:
         h = webhook_endpoint_health.c

@@ -84,9 +84,9 @@ _KINDS = (
     ),
     EmailKind(
         name=MILESTONE_APPROACHING,
-        subject="{{ milestone | capitalize }} in 7 days: {{ project_title }}",
+        subject="{{ milestone | capitalize }} on {{ due_on }}: {{ project_title }}",
         optional=True,
-        description="Milestone in 7 days (to the group's students)",
+        description="Milestone coming up, within a week (to the group's students)",
         sample=_MILESTONE,
     ),
     EmailKind(

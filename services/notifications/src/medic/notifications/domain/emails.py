@@ -261,6 +261,12 @@ def unsubscribe_key(master_key: bytes) -> bytes:
     return hmac.new(master_key, _UNSUBSCRIBE_LABEL, hashlib.sha256).digest()
 
 
+def unsubscribe_keys(master_keys: str) -> tuple[bytes, ...]:
+    """One unsubscribe key per key of a comma-separated key list (WEBHOOK_SECRETS_KEY: the newest first). Links
+    are made with the first and read with any, so putting a new key first breaks no link already emailed."""
+    return tuple(unsubscribe_key(part.strip().encode()) for part in master_keys.split(",") if part.strip())
+
+
 def unsubscribe_token(key: bytes, email_id: uuid.UUID) -> str:
     mac = hmac.new(key, email_id.bytes, hashlib.sha256).digest()
     return f"{_b64(email_id.bytes)}.{_b64(mac)}"

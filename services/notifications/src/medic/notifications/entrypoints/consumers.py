@@ -16,12 +16,15 @@ CONSUMER_NAME = "notifications"
 # log entry and the inbox row: a redelivered event is skipped whole, so nothing is queued twice. `data` is the event
 # as published (not redacted): each reaction takes only what it may.
 Reaction = Callable[[dict[str, Any], RawEnvelope, NotificationsUnitOfWork], Awaitable[None]]
+# Logs the event; False when it is about someone erased already: then no reaction runs either.
+LogEntry = Callable[[Any, RawEnvelope, UnitOfWork], Awaitable[bool]]
 
 
 def notifications_consumer(uow_factory: Callable[[], UnitOfWork], reactions: Sequence[Reaction] = ()) -> EventConsumer:
-    def then_react(log_it: EventHandler) -> EventHandler:
+    def then_react(log_it: LogEntry) -> EventHandler:
         async def handle(data: Any, envelope: RawEnvelope, uow: UnitOfWork) -> None:
-            await log_it(data, envelope, uow)
+            if not await log_it(data, envelope, uow):
+                return
             for react in reactions:
                 await react(data, envelope, cast(NotificationsUnitOfWork, uow))
 

@@ -49,16 +49,21 @@ class UnknownPreference(ValueError):
 
 @dataclass(frozen=True)
 class EmailLinks:
-    """Makes and reads unsubscribe links. `key`: `domain.emails.unsubscribe_key(...)` of a service secret."""
+    """Makes and reads unsubscribe links. `key`: `domain.emails.unsubscribe_key(...)` of a service secret, which
+    makes them; `older_keys` still read the links made before a key change."""
 
     base_url: str
     key: bytes
+    older_keys: tuple[bytes, ...] = ()
 
     def unsubscribe_url(self, email_id: uuid.UUID) -> str:
         return f"{self.base_url.rstrip('/')}{UNSUBSCRIBE_PATH}{unsubscribe_token(self.key, email_id)}"
 
     def email_id(self, token: str) -> uuid.UUID | None:
-        return email_id_from_token(self.key, token)
+        for key in (self.key, *self.older_keys):
+            if (email_id := email_id_from_token(key, token)) is not None:
+                return email_id
+        return None
 
 
 @dataclass(frozen=True)

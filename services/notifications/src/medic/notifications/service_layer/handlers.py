@@ -27,17 +27,18 @@ ERASURE_SUBJECTS = {
 KEPT_ON_ERASURE = frozenset({*ERASURE_SUBJECTS, PartnerErasureNoticeRequestedV1.event_type})
 
 
-async def record_event(data: dict[str, Any], envelope: RawEnvelope, uow: UnitOfWork) -> None:
+async def record_event(data: dict[str, Any], envelope: RawEnvelope, uow: UnitOfWork) -> bool:
     """Runs inside the consumer's unit of work for every event; the consumer commits it with the inbox row.
 
     Only the fields its type's allow-list names are stored (`domain/event_log_fields.py`; an unknown type keeps its
     ids), and personal keys nested inside them are still redacted: personal data never reaches the ops log. An event
-    about someone erased already (it arrived late, or was sent after the erasure) is not logged.
+    about someone erased already (it arrived late, or was sent after the erasure) is not logged, and False says so:
+    nothing else may act on it either (no email, directory row or partner message would bring the id back).
     """
     notifications = cast(NotificationsUnitOfWork, uow)
     if envelope.type not in KEPT_ON_ERASURE and await _about_someone_erased(notifications, envelope, data):
         log.info("event_log.skipped_erased", event_id=str(envelope.id), event_type=envelope.type)
-        return
+        return False
     event = LoggedEvent(
         id=envelope.id,
         type=envelope.type,
@@ -51,19 +52,21 @@ async def record_event(data: dict[str, Any], envelope: RawEnvelope, uow: UnitOfW
     )
     if await notifications.events.add(event):
         notifications.recorded.append(event)
+    return True
 
 
-async def forget_subject(data: dict[str, Any], envelope: RawEnvelope, uow: UnitOfWork) -> None:
+async def forget_subject(data: dict[str, Any], envelope: RawEnvelope, uow: UnitOfWork) -> bool:
     """An erasure event: logged like any event, then every other entry naming the erased id is deleted, in the
     same transaction (the consumer's unit of work). A redelivery deletes nothing more and logs nothing twice."""
     await record_event(data, envelope, uow)
     _, field = ERASURE_SUBJECTS[envelope.type]
     subject_id = str(data.get(field, ""))
     if not subject_id:
-        return
+        return True
     notifications = cast(NotificationsUnitOfWork, uow)
     deleted = await notifications.events.forget(subject_id, keep_types=KEPT_ON_ERASURE)
     log.info("event_log.forgotten", event_id=str(envelope.id), event_type=envelope.type, deleted=deleted)
+    return True
 
 
 async def _about_someone_erased(uow: NotificationsUnitOfWork, envelope: RawEnvelope, data: dict[str, Any]) -> bool:

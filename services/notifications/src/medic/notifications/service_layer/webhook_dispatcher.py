@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from medic.notifications.adapters.secret_box import SecretUnreadable
 from medic.notifications.adapters.uow import NotificationsUnitOfWork
 from medic.notifications.adapters.webhook_deliveries_repository import AttemptRecord, Claimed, DeliveryUpdate
 from medic.notifications.adapters.webhook_sender import SendResult, WebhookSender
@@ -241,8 +242,8 @@ class WebhookDispatcher:
                 if endpoint is None or not endpoint.enabled:
                     await uow.webhook_deliveries.fail_pending(endpoint_id, now)
                     continue
-                if endpoint.paused:
-                    continue  # held until resumed
+                if endpoint.paused or not known.secrets:
+                    continue  # held until resumed, or until its secret can be read again
                 lane = self._lanes.setdefault(endpoint_id, _Lane())
                 room = self._max_in_flight - lane.in_flight
                 if endpoint.rate_limit_per_s:
@@ -260,6 +261,17 @@ class WebhookDispatcher:
             bodies = await uow.webhook_deliveries.bodies(
                 {c.message_id for _, _, claims in claimed_rounds for c in claims}
             )
+            # A delivery whose message is gone (the retention sweep raced a resend) can never be sent: it goes, in
+            # this transaction, rather than filling its endpoint's lane for good.
+            orphans = [c.delivery_id for _, _, claims in claimed_rounds for c in claims if c.message_id not in bodies]
+            if orphans:
+                await uow.webhook_deliveries.forget_deliveries(orphans)
+                log.warning("webhooks.message_missing", deliveries=len(orphans))
+                claimed_rounds = [
+                    (endpoint, secrets, kept)
+                    for endpoint, secrets, claims in claimed_rounds
+                    if (kept := [c for c in claims if c.message_id in bodies])
+                ]
             await uow.commit()
         for endpoint, secrets, claims in claimed_rounds:
             lane = self._lanes[endpoint.id]
@@ -280,7 +292,14 @@ class WebhookDispatcher:
         known = self._known.get(endpoint_id)
         if known is None or monotonic - known.read_at >= ENDPOINT_CACHE_S:
             endpoint: WebhookEndpoint | None = await uow.webhook_endpoints.get(endpoint_id)
-            secrets = await uow.webhook_endpoints.signing_secrets(endpoint_id, now) if endpoint else []
+            secrets: list[str] = []
+            if endpoint is not None:
+                try:
+                    secrets = await uow.webhook_endpoints.signing_secrets(endpoint_id, now)
+                except SecretUnreadable:
+                    # No configured key opens its secret (WEBHOOK_SECRETS_KEY changed too soon, or the row was
+                    # altered): its deliveries wait for an operator, and every other endpoint's go on.
+                    log.error("webhooks.secret_unreadable", endpoint_id=str(endpoint_id))
             known = self._known[endpoint_id] = _Known(endpoint, secrets, monotonic)
         return known
 
@@ -393,7 +412,11 @@ class WebhookDispatcher:
             for endpoint_id, state in sorted(health.items()):  # one lock order across replicas: no deadlock
                 if state.first_failure_after is None and not state.gone:
                     if monotonic - self._healthy_written.get(endpoint_id, -HEALTHY_REWRITE_S) < HEALTHY_REWRITE_S:
-                        continue  # healthy, and said so lately
+                        # Healthy, and said so lately; but another replica may have noted a failure since, which
+                        # this success ends (a write only then: else a streak ended here would outlive it).
+                        if state.last_success is not None:
+                            await uow.webhook_deliveries.end_failing_streak(endpoint_id, state.last_success)
+                        continue
                     self._healthy_written[endpoint_id] = monotonic
                 else:
                     self._healthy_written.pop(endpoint_id, None)

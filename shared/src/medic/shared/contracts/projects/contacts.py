@@ -5,7 +5,9 @@ link's token). They exist so that notifications can email the adults the program
 students, partner contacts; never a child) without calling projects for every message. Rules for every consumer:
 use them for that directory and those emails only; never log them, never publish them on, never put them in an
 error message. The notifications ops event log keeps only the ids (`contact_id`, `kind`, `partner_id`); the link
-crosses the bus once, in `projects.verification_link.mail_requested.v1`, and is kept only until its email is sent.
+crosses the bus once, in `projects.verification_link.mail_requested.v1`, and the notifications service keeps it only
+until its email is sent. The two that carry them are `personal_data`: projects' outbox deletes their rows within
+about a minute of publishing them, not after the outbox's retention.
 """
 
 import uuid
@@ -35,6 +37,7 @@ class ContactAddressSetV1(EventPayload):
 
     event_type: ClassVar[str] = "projects.contact_address.set.v1"
     source: ClassVar[str] = _SOURCE
+    personal_data: ClassVar[bool] = True
 
     contact_id: uuid.UUID = Field(description="The supervisor's, student's or partner contact's id.")
     kind: ContactKind = Field(description="Whose id `contact_id` is.")
@@ -69,6 +72,7 @@ class VerificationMailRequestedV1(EventPayload):
 
     event_type: ClassVar[str] = "projects.verification_link.mail_requested.v1"
     source: ClassVar[str] = _SOURCE
+    personal_data: ClassVar[bool] = True
 
     verification_id: uuid.UUID = Field(description="The link's id (as in `verification_link_issued`).")
     project_id: uuid.UUID = Field(description="The project to verify.")

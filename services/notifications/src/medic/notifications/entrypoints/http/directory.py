@@ -17,7 +17,8 @@ from medic.shared.openapi import ErrorOut, FieldErrorsOut
 
 router = APIRouter(tags=["directory"])
 
-Staff = Annotated[Principal, Depends(require_roles(Role.COORDINATOR, Role.OPS))]
+# Coordinators only: the route's answer is a person's address (ops see email delivery through `/emails`, unnamed).
+Coordinator = Annotated[Principal, Depends(require_roles(Role.COORDINATOR))]
 Uow = Annotated[NotificationsUnitOfWork, Depends(unit_of_work)]
 
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -46,7 +47,7 @@ class ContactOut(BaseModel):
 async def get_contact(
     kind: ContactKind,
     contact_id: uuid.UUID,
-    _: Staff,
+    _: Coordinator,
     uow: Uow,
     limit: Annotated[int, Query(ge=1, le=100, description="How many of the newest emails")] = 20,
 ) -> ContactOut:

@@ -61,8 +61,8 @@ class EmailOut(BaseModel):
     id: uuid.UUID
     kind: str
     cause_id: str = Field(description="What caused it (usually an event id): one email per cause, recipient and kind")
-    recipient: str
-    recipient_name: str | None
+    recipient: str | None = Field(description="The address; null for ops, who see delivery, not people")
+    recipient_name: str | None = Field(description="null for ops, as `recipient`")
     status: EmailStatus = Field(
         description=(
             "`queued` (waiting for an attempt), `sent` (the mail server took it), `bounced` (refused for good, 5xx), "
@@ -77,13 +77,13 @@ class EmailOut(BaseModel):
     last_code: int | None = Field(description="The last SMTP reply code")
 
     @classmethod
-    def of(cls, email: Email) -> "EmailOut":
+    def of(cls, email: Email, *, with_recipient: bool = True) -> "EmailOut":
         return cls(
             id=email.id,
             kind=email.kind,
             cause_id=email.cause_id,
-            recipient=email.recipient,
-            recipient_name=email.recipient_name,
+            recipient=email.recipient if with_recipient else None,
+            recipient_name=email.recipient_name if with_recipient else None,
             status=email.status,
             attempts=email.attempts,
             created_at=email.created_at,
@@ -174,7 +174,7 @@ async def preview_kind(name: KindName, _: Coordinator, renderer: Renderer, links
 )
 async def list_emails(
     uow: Uow,
-    _: Staff,
+    principal: Staff,
     status_: Annotated[EmailStatus | None, Query(alias="status")] = None,
     kind: Annotated[str | None, Query(pattern=KIND_NAME.pattern)] = None,
     cause_id: Annotated[str | None, Query(max_length=200, pattern=NO_CONTROL_CHARACTERS)] = None,
@@ -195,17 +195,20 @@ async def list_emails(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             [{"loc": ["query", "cursor"], "msg": str(error), "type": "value_error"}],
         ) from None
-    return EmailPageOut(items=[EmailOut.of(email) for email in page.items], next_cursor=page.next_cursor)
+    with_recipient = principal.has(Role.COORDINATOR)
+    return EmailPageOut(
+        items=[EmailOut.of(email, with_recipient=with_recipient) for email in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.get("/emails/{email_id}", summary="One email and every attempt to send it", responses=NOT_FOUND)
-async def get_email(email_id: uuid.UUID, uow: Uow, _: Staff) -> EmailDetailOut:
+async def get_email(email_id: uuid.UUID, uow: Uow, principal: Staff) -> EmailDetailOut:
     try:
         email, attempts = await service.email_with_attempts(uow, email_id)
     except service.EmailNotFound:
         raise _not_found() from None
     return EmailDetailOut(
-        **EmailOut.of(email).model_dump(),
+        **EmailOut.of(email, with_recipient=principal.has(Role.COORDINATOR)).model_dump(),
         attempt_log=[
             AttemptOut(
                 number=attempt.number,

@@ -39,7 +39,13 @@ LINK_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 class LinkOut(BaseModel):
-    link: str = Field(description="Send this to the partner contact; it is shown only now.")
+    link: str | None = Field(
+        description=(
+            "The link, for a coordinator only and only now (to pass on by other means if the email cannot reach "
+            "the contact); null for everyone else. Notifications emails it to the partner's contact: a student or "
+            "supervisor never holds the link that verifies their own project."
+        )
+    )
     verification_id: uuid.UUID
     contact_id: uuid.UUID
     expires_at: datetime
@@ -113,7 +119,12 @@ async def issue_link(
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such project") from None
     except (handlers.NothingToVerify, TooSoon) as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
-    return LinkOut(link=url, verification_id=link.id, contact_id=link.contact_id, expires_at=link.expires_at)
+    return LinkOut(
+        link=url if principal.has(Role.COORDINATOR) else None,
+        verification_id=link.id,
+        contact_id=link.contact_id,
+        expires_at=link.expires_at,
+    )
 
 
 @router.get("/verifications/{token}", summary="What a verification link shows the partner", responses=LINK_ERRORS)
