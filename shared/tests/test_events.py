@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from medic.shared.contracts import ALL_EVENT_PAYLOADS, PartnerKind, PartnerRegisteredV1
+from medic.shared.contracts.projects.contacts import ContactAddressSetV1
 from medic.shared.events import EVENT_TYPE_PATTERN, Envelope, EventPayload, RawEnvelope
 
 CLOUDEVENTS_ATTRIBUTES = {
@@ -201,3 +202,25 @@ def test_every_published_contract_is_well_formed() -> None:
         assert EVENT_TYPE_PATTERN.fullmatch(payload.event_type)
         assert payload.source.startswith("/services/")
         assert payload.event_type.split(".")[0] == payload.source.removeprefix("/services/")
+
+
+@pytest.mark.parametrize(
+    ("kind", "partner_id", "primary", "valid"),
+    [
+        ("partner_contact", uuid.uuid4(), True, True),
+        ("supervisor", None, False, True),
+        ("partner_contact", None, False, False),  # whose contact?
+        ("student", uuid.uuid4(), False, False),
+        ("supervisor", None, True, False),
+    ],
+)
+def test_a_contact_address_names_a_partner_for_partner_contacts_only(
+    kind: str, partner_id: uuid.UUID | None, primary: bool, valid: bool
+) -> None:
+    fields = {"contact_id": uuid.uuid4(), "kind": kind, "partner_id": partner_id, "primary": primary}
+    if valid:
+        assert ContactAddressSetV1.model_validate({**fields, "email": "a@b.example"}).kind == kind
+    else:
+        with pytest.raises(ValidationError):
+            ContactAddressSetV1.model_validate({**fields, "email": "a@b.example"})
+    assert ContactAddressSetV1.personal_data  # its outbox rows go as soon as they are published

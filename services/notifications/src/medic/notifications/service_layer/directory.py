@@ -8,11 +8,12 @@ title, a group's members) are filed before the emails it sends are addressed. Ea
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from medic.notifications.adapters.uow import NotificationsUnitOfWork
 from medic.notifications.domain.directory import Contact, GroupMembers, OfferState, WatcchOffer, offer_reminder_at
 from medic.notifications.domain.model import as_utc
+from medic.notifications.service_layer import typed_events
 from medic.shared.contracts.outreach.erasure import ParticipantErasedV1
 from medic.shared.contracts.outreach.watcch import (
     WatcchApplicationAcceptedV1,
@@ -136,13 +137,4 @@ FILINGS: Mapping[str, tuple[type[BaseModel], Filing]] = {
 
 async def record(data: dict[str, Any], envelope: RawEnvelope, uow: NotificationsUnitOfWork) -> None:
     """The consumer Reaction: file what this event says about contacts, groups, projects and offers."""
-    found = FILINGS.get(envelope.type)
-    if found is None:
-        return
-    model, filing = found
-    try:
-        event = model.model_validate(data)
-    except ValidationError:  # the error's text would quote the data (names, addresses): name the event only
-        log.warning("directory.unreadable_event", type=envelope.type, event_id=str(envelope.id))
-        return
-    await filing(event, envelope, uow)
+    await typed_events.dispatch(FILINGS, data, envelope, uow, area="directory")

@@ -13,12 +13,13 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from medic.notifications.adapters.uow import NotificationsUnitOfWork
 from medic.notifications.domain import email_catalogue as kinds
 from medic.notifications.domain.directory import ContactKind, Recipient, WatcchOffer
 from medic.notifications.domain.emails import EmailRequest, InvalidEmailRequest
+from medic.notifications.service_layer import typed_events
 from medic.shared.contracts.outreach.consent import ConsentExpiringV1
 from medic.shared.contracts.outreach.erasure import ParticipantErasedV1, SafeguardingPersonErasedV1
 from medic.shared.contracts.outreach.safeguarding import DbsRecheckDueV1
@@ -239,16 +240,7 @@ RULES: Mapping[str, tuple[type[BaseModel], Rule]] = {
 
 async def react(data: dict[str, Any], envelope: RawEnvelope, uow: NotificationsUnitOfWork) -> None:
     """The consumer Reaction: the emails this event sends, if any."""
-    found = RULES.get(envelope.type)
-    if found is None:
-        return
-    model, rule = found
-    try:
-        event = model.model_validate(data)
-    except ValidationError:  # the error's text would quote the data (addresses, links): name the event only
-        log.warning("email_rules.unreadable_event", type=envelope.type, event_id=str(envelope.id))
-        return
-    await rule(event, envelope, uow)
+    await typed_events.dispatch(RULES, data, envelope, uow, area="email_rules")
 
 
 # Called from elsewhere in the service.

@@ -11,8 +11,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
-
 from medic.notifications.adapters.uow import NotificationsUnitOfWork
 from medic.notifications.domain.partner_events import (
     SOURCES,
@@ -21,7 +19,7 @@ from medic.notifications.domain.partner_events import (
     SchoolLink,
     drafts,
 )
-from medic.notifications.service_layer import webhook_messages
+from medic.notifications.service_layer import typed_events, webhook_messages
 from medic.notifications.service_layer.handlers import ERASURE_SUBJECTS
 from medic.shared.contracts.outreach import erasure, primary, schools
 from medic.shared.contracts.projects import partners, projects
@@ -57,12 +55,8 @@ async def react(data: dict[str, Any], envelope: RawEnvelope, uow: NotificationsU
     payload_type = SOURCES.get(envelope.type) or _REMEMBERED.get(envelope.type)
     if payload_type is None:
         return
-    try:
-        event = payload_type.model_validate(data)
-    except ValidationError:
-        # Not worth failing the log entry over, nor retrying: the publisher's contract test is where this is fixed.
-        # The error's text echoes input: only the ids go to the log.
-        log.warning("partner_events.invalid_event", event_id=str(envelope.id), event_type=envelope.type)
+    event = typed_events.read(payload_type, data, envelope, area="partner_events")
+    if event is None:
         return
     await _remember(event, uow)
     known = await _known(event, uow)

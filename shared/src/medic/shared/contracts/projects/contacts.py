@@ -13,9 +13,9 @@ about a minute of publishing them, not after the outbox's retention.
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from medic.shared.events import EventPayload
 
@@ -53,6 +53,15 @@ class ContactAddressSetV1(EventPayload):
         max_length=200,
         description="The name to greet them by; null when not known. Personal data: never log it.",
     )
+
+    @model_validator(mode="after")
+    def _partner_contacts_name_their_partner(self) -> Self:
+        """A partner contact names its partner (whom endpoint-failure emails reach); no one else does."""
+        if (self.kind is ContactKind.PARTNER_CONTACT) != (self.partner_id is not None):
+            raise ValueError("`partner_id` is set for a partner contact, and only for one")
+        if self.primary and self.kind is not ContactKind.PARTNER_CONTACT:
+            raise ValueError("only a partner contact is a partner's primary contact")
+        return self
 
 
 class ContactAddressRemovedV1(EventPayload):
