@@ -19,6 +19,8 @@ lint: setup
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy
 	$(UV) run --frozen lint-imports  # architecture contracts in .importlinter
+	$(UV) run --frozen sh deploy/check-compose.sh  # deploy/compose.yaml: docker compose config + compose-spec schema
+	$(UV) run --frozen sh deploy/check-k8s.sh  # deploy/k8s: every manifest against the Kubernetes schemas
 
 bench: setup
 	$(UV) run --frozen python bench/pipeline.py

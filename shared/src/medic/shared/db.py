@@ -92,6 +92,10 @@ def run_migrations_online(url: str, target_metadata: Any) -> None:
     asyncio.run(run())
 
 
+# Any fixed 64-bit key, the same in every process: replicas starting together migrate one at a time.
+MIGRATION_LOCK = 0x6D65646963646462
+
+
 def _run_with_connection(connection: Any, target_metadata: Any, context: Any) -> None:
     context.configure(
         connection=connection,
@@ -99,4 +103,8 @@ def _run_with_connection(connection: Any, target_metadata: Any, context: Any) ->
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Held to commit, before Alembic reads the current revision: the second replica then finds the
+            # first one's work done instead of creating the same tables again. (SQLite has one writer.)
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
