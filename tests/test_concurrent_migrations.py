@@ -30,7 +30,11 @@ async def test_replicas_migrating_one_new_database_together_all_succeed(service:
         ]
         # Without the migration lock, all but one fail creating tables another has just created.
         outcomes = await asyncio.gather(*(process.communicate() for process in processes))
-        failures = [stderr.decode()[-2000:] for process, (_, stderr) in zip(processes, outcomes) if process.returncode]
+        failures = [
+            stderr.decode()[-2000:]
+            for process, (_, stderr) in zip(processes, outcomes, strict=True)
+            if process.returncode
+        ]
         assert not failures, failures[0]
         engine = create_engine(url)
         try:
