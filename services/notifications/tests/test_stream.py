@@ -13,6 +13,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from pydantic import ValidationError
 from starlette.requests import ClientDisconnect
 
 from medic.notifications.adapters.broadcaster import EventBroadcaster
@@ -108,6 +109,23 @@ async def test_type_and_subject_filters_apply_to_the_stream(
     assert service.broadcaster.subscriber_count == 0
 
 
+async def test_a_stream_starts_after_what_is_logged_already(
+    service_with: ServiceWith, ops: dict[str, str], envelope: EnvelopeFactory, sse: type[SseCall]
+) -> None:
+    # Polled rarely, the log follower has not read past the earlier events when the stream starts: they are in
+    # its next read, and the stream must still leave them out.
+    service = await service_with(NOTIFICATIONS_STREAM_POLL_INTERVAL_S=60)
+    for earlier in (envelope(), envelope()):
+        await service.consumer.consumer.handle(earlier)
+    stream = sse(service.app, "/events/stream", headers=ops)
+    await stream.start()
+    later = envelope()
+    await service.consumer.consumer.handle(later)
+    body = await stream.read_until("\n\n")
+    assert [m["id"] for m in _messages(body)] == [str(later.id)]
+    await stream.disconnect()
+
+
 def _without_middleware(service: NotificationsService) -> FastAPI:
     """The same routes and state with no middleware in front. The request middleware runs the response in a
     task of its own, which happens to take the stream to its first step before the disconnect reaches it."""
@@ -159,6 +177,13 @@ async def test_an_idle_stream_sends_keepalive_comments(
 
 async def test_the_default_keepalive_is_15_seconds(service: NotificationsService) -> None:
     assert service.app.state.stream_keepalive_s == 15.0
+
+
+def test_the_log_is_polled_every_half_second_by_default_and_the_interval_must_be_positive() -> None:
+    assert NotificationsSettings().stream_poll_interval_s == 0.5
+    for wrong in (0, -1):
+        with pytest.raises(ValidationError, match="NOTIFICATIONS_STREAM_POLL_INTERVAL_S"):
+            NotificationsSettings.model_validate({"NOTIFICATIONS_STREAM_POLL_INTERVAL_S": wrong})
 
 
 async def test_the_stream_ends_cleanly_when_the_app_shuts_down(

@@ -130,6 +130,8 @@ async def test_resend_sends_one_message_again_with_its_id(hooks: Harness, server
     message_id = await hooks.publish(partner_id)
     hooks.start_dispatcher()
     await _arrived(server, "/ok", 1)
+    # Recorded with the delivery's release: until then the resend is refused as "being sent right now".
+    await _attempts_recorded(hooks, endpoint.endpoint.id, 1)
     url = f"/webhooks/endpoints/{endpoint.endpoint.id}/messages/{message_id}"
     response = await hooks.client.post(f"{url}/resend", headers=hooks.headers(Role.PARTNER, partner_id))
     assert response.status_code == 202, response.text

@@ -36,6 +36,7 @@ from medic.notifications.entrypoints.http import (
 from medic.notifications.service_layer import directory, email_rules, partner_events
 from medic.notifications.service_layer.email_timers import WatcchOfferReminders
 from medic.notifications.service_layer.emails import EmailLinks
+from medic.notifications.service_layer.log_follower import BATCH_SIZE, LogFollower, UnitOfWorkLogReader
 from medic.notifications.service_layer.mail_sender import MailSender
 from medic.notifications.service_layer.webhook_dispatcher import WebhookDispatcher
 from medic.notifications.service_layer.webhook_endpoints import EndpointPolicy, SecretsResealer
@@ -121,17 +122,27 @@ def build(settings: NotificationsSettings | None = None, *, start_consumer: bool
     secret_box = SecretBox(settings.webhook_secrets_key.get_secret_value())
 
     def unit_of_work() -> NotificationsUnitOfWork:
-        uow = NotificationsUnitOfWork(engine, outbox=orm.outbox, inbox=orm.inbox, broadcaster=broadcaster)
+        uow = NotificationsUnitOfWork(engine, outbox=orm.outbox, inbox=orm.inbox)
         uow.coordinators = coordinators
         uow.secret_box = secret_box
+        uow.wake_log_follower = log_follower.wake
         uow.wake_webhook_dispatcher = webhook_dispatcher.wake
         uow.wake_mail_sender = mail_sender.wake
         return uow
 
     # What an event sets off besides its log entry, in the consumer's transaction (see consumers.Reaction).
     reactions: list[Reaction] = []
-    # The jobs that run beside the consumer: the webhook dispatcher, the mail sender, timers.
+    # The jobs that run beside the consumer: the log follower, the webhook dispatcher, the mail sender, timers.
     background: list[BackgroundTask] = []
+    # The live tail reads the log, so each replica's streams see what every replica logged. A batch never holds
+    # more than a subscriber's queue: one keeping up is not dropped for a burst.
+    log_follower = LogFollower(
+        UnitOfWorkLogReader(unit_of_work),
+        broadcaster,
+        poll_interval_s=settings.stream_poll_interval_s,
+        batch_size=min(BATCH_SIZE, settings.stream_queue_size),
+    )
+    background.append(log_follower)
     # The directory first: an event's own facts (a title, a group's members) are filed before its emails go.
     reactions.append(directory.record)
     reactions.append(email_rules.react)

@@ -24,6 +24,15 @@ class NotificationsSettings(ServiceSettings):
         validation_alias="NOTIFICATIONS_STREAM_QUEUE_SIZE",
         description="Events buffered per stream subscriber; one that falls further behind is dropped.",
     )
+    stream_poll_interval_s: float = Field(
+        default=0.5,
+        gt=0,
+        validation_alias="NOTIFICATIONS_STREAM_POLL_INTERVAL_S",
+        description=(
+            "How often the live tail reads the log for events other replicas logged (those logged by this one go "
+            "out at once): how late such an event may reach a stream here."
+        ),
+    )
     public_base_url: str = Field(
         default="http://127.0.0.1:8003",
         validation_alias="NOTIFICATIONS_PUBLIC_BASE_URL",

@@ -1,7 +1,9 @@
-"""The live tail: events pushed in-process to each stream subscriber once their transaction has committed.
+"""The live tail's fan-out in this process: committed events offered to each stream subscriber.
 
-Every subscriber has its own bounded queue. Publishing never waits: a subscriber whose queue is full has
-fallen too far behind, and is dropped (its stream ends; it can catch up through `GET /events`).
+The events come from the log itself (service_layer/log_follower.py reads what any replica has committed, in log
+order), so every replica's streams carry every event, each once. Every subscriber has its own bounded queue.
+Publishing never waits: a subscriber whose queue is full has fallen too far behind, and is dropped (its stream
+ends; it can catch up through `GET /events`).
 """
 
 import asyncio
@@ -18,11 +20,16 @@ _ids = itertools.count(1)
 
 
 class StreamSubscription:
-    """One subscriber's queue. Read it with `next`; None means the subscription has ended."""
+    """One subscriber's queue. Read it with `next`; None means the subscription has ended.
 
-    def __init__(self, event_filter: EventFilter, *, queue_size: int) -> None:
+    `after`: the log position it starts after (the newest entry when it subscribed); it gets only later events.
+    None: whatever is published from now on.
+    """
+
+    def __init__(self, event_filter: EventFilter, *, queue_size: int, after: int | None = None) -> None:
         self.id = next(_ids)
         self.filter = event_filter
+        self.after = after
         self.closed = False
         self.dropped = False
         self._queue: asyncio.Queue[LoggedEvent | None] = asyncio.Queue(maxsize=queue_size)
@@ -33,6 +40,10 @@ class StreamSubscription:
             return None
         async with asyncio.timeout(timeout_s):
             return await self._queue.get()
+
+    def _wants(self, event: LoggedEvent) -> bool:
+        before_start = self.after is not None and event.seq is not None and event.seq <= self.after
+        return not before_start and self.filter.matches(event)
 
     def _offer(self, event: LoggedEvent) -> bool:
         try:
@@ -60,8 +71,13 @@ class EventBroadcaster:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
-    def subscribe(self, event_filter: EventFilter | None = None) -> StreamSubscription:
-        subscription = StreamSubscription(event_filter or EventFilter(), queue_size=self._queue_size)
+    def earliest_start(self) -> int | None:
+        """The lowest log position a subscriber starts after, if any subscriber has one."""
+        return min((s.after for s in self._subscribers.values() if s.after is not None), default=None)
+
+    def subscribe(self, event_filter: EventFilter | None = None, *, after: int | None = None) -> StreamSubscription:
+        """A subscription to events matching `event_filter` (all by default) logged after position `after`."""
+        subscription = StreamSubscription(event_filter or EventFilter(), queue_size=self._queue_size, after=after)
         if self.closed:
             subscription._close()
         else:
@@ -74,10 +90,10 @@ class EventBroadcaster:
         subscription._close()
 
     def publish(self, events: Sequence[LoggedEvent]) -> None:
-        """Offer committed events to every matching subscriber, without ever waiting for one."""
+        """Offer committed events, in log order, to every subscriber that wants them, without ever waiting for one."""
         for subscription in list(self._subscribers.values()):
             for event in events:
-                if subscription.filter.matches(event) and not subscription._offer(event):
+                if subscription._wants(event) and not subscription._offer(event):
                     self._subscribers.pop(subscription.id, None)
                     subscription.dropped = True
                     subscription._close()

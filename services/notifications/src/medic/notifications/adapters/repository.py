@@ -1,4 +1,4 @@
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 from sqlalchemy import Text, cast, delete, func, or_, select
@@ -13,8 +13,9 @@ EVENT_LOG_APPEND_LOCK = 0x6D656469636C6F67  # any fixed 64-bit key, the same in 
 
 
 class EventLogRepository:
-    def __init__(self, connection: AsyncConnection) -> None:
+    def __init__(self, connection: AsyncConnection, *, on_added: Callable[[], None] = lambda: None) -> None:
         self._connection = connection
+        self._on_added = on_added  # e.g. wake the live tail's log follower once this transaction commits
 
     async def add(self, event: LoggedEvent) -> bool:
         """Append an event; False if its id is already in the log (nothing is written then)."""
@@ -41,8 +42,15 @@ class EventLogRepository:
             )
             .on_conflict_do_nothing(index_elements=["event_id"])
         )
-        result = await self._connection.execute(statement)
-        return result.rowcount == 1
+        added = (await self._connection.execute(statement)).rowcount == 1
+        if added:
+            self._on_added()
+        return added
+
+    async def newest_seq(self) -> int:
+        """The position of the newest entry (0 when the log is empty): where a tail starting now begins."""
+        newest = (await self._connection.execute(select(func.max(event_log.c.seq)))).scalar()
+        return int(newest or 0)
 
     async def find(self, query: EventLogQuery, *, limit: int) -> Sequence[LoggedEvent]:
         """Up to `limit` events matching `query`, in the order received, after `query.after` if set."""

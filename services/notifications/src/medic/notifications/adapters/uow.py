@@ -3,7 +3,6 @@ from collections.abc import Callable
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from medic.notifications.adapters.broadcaster import EventBroadcaster
 from medic.notifications.adapters.directory_repository import DirectoryRepository
 from medic.notifications.adapters.emails_repository import EmailsRepository
 from medic.notifications.adapters.partner_events_repository import PartnerEventsRepository
@@ -12,7 +11,6 @@ from medic.notifications.adapters.secret_box import SecretBox
 from medic.notifications.adapters.webhook_deliveries_repository import WebhookDeliveriesRepository
 from medic.notifications.adapters.webhook_endpoints_repository import WebhookEndpointsRepository
 from medic.notifications.domain.directory import Recipient
-from medic.notifications.domain.model import LoggedEvent
 from medic.shared.logging import get_logger
 from medic.shared.uow import UnitOfWork
 
@@ -24,7 +22,8 @@ def _nothing() -> None:
 
 
 class NotificationsUnitOfWork(UnitOfWork):
-    """Collects the events logged in this transaction in `recorded`; they go to live streams only on commit."""
+    """One transaction over the notifications tables. Its `after_commit` callbacks run once it has committed: they
+    wake the background jobs (log follower, webhook dispatcher, mail sender) for what it has just written."""
 
     events: EventLogRepository
     partner_events: PartnerEventsRepository
@@ -43,40 +42,34 @@ class NotificationsUnitOfWork(UnitOfWork):
         *,
         outbox: Table | None = None,
         inbox: Table | None = None,
-        broadcaster: EventBroadcaster | None = None,
     ) -> None:
         super().__init__(engine, outbox=outbox, inbox=inbox)
-        self._broadcaster = broadcaster
-        self.recorded: list[LoggedEvent] = []
         self._after_commit: dict[Callable[[], None], None] = {}  # ordered, each once
         # Set by bootstrap: wakes the webhook dispatcher for deliveries just queued (`after_commit` it).
         self.wake_webhook_dispatcher: Callable[[], None] = _nothing
+        # Set by bootstrap: wakes the log follower, which passes what was just logged on to the live streams (it
+        # reads them back from the log; `uow.events.add` asks for it after the commit).
+        self.wake_log_follower: Callable[[], None] = _nothing
         # Set by bootstrap: wakes the mail sender; `uow.emails.enqueue` asks for it after the commit.
         self.wake_mail_sender: Callable[[], None] = _nothing
 
     def _open_repositories(self, connection: AsyncConnection) -> None:
-        self.events = EventLogRepository(connection)
+        self.events = EventLogRepository(connection, on_added=lambda: self.after_commit(self.wake_log_follower))
         self.partner_events = PartnerEventsRepository(connection)
         self.directory = DirectoryRepository(connection)
         self.emails = EmailsRepository(connection, on_queued=lambda: self.after_commit(self.wake_mail_sender))
         self.webhook_deliveries = WebhookDeliveriesRepository(connection)
         self.webhook_endpoints = WebhookEndpointsRepository(connection, self.secret_box)
-        self.recorded = []  # whatever an earlier, uncommitted use recorded was rolled back
         self._after_commit = {}
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` once this transaction has committed (once, however often it is asked): e.g. wake the
-        webhook dispatcher or the mail sender for the work just queued. Nothing is called on a rollback."""
+        log follower, the webhook dispatcher or the mail sender for the work just queued. Nothing is called on a
+        rollback."""
         self._after_commit[callback] = None
 
     async def commit(self) -> None:
         await super().commit()
-        recorded, self.recorded = self.recorded, []
-        if recorded and self._broadcaster is not None:
-            try:
-                self._broadcaster.publish(recorded)
-            except Exception:  # the events are committed: a failed push must not redeliver them
-                log.exception("stream.broadcast_failed", events=len(recorded))
         callbacks, self._after_commit = list(self._after_commit), {}
         for callback in callbacks:
             try:

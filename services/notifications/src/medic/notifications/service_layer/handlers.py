@@ -50,8 +50,7 @@ async def record_event(data: dict[str, Any], envelope: RawEnvelope, uow: UnitOfW
         received_at=datetime.now(UTC),
         data={key: redact(value) for key, value in loggable(envelope.type, data).items()},
     )
-    if await notifications.events.add(event):
-        notifications.recorded.append(event)
+    await notifications.events.add(event)  # a redelivery adds nothing
     return True
 
 
@@ -79,3 +78,9 @@ async def find_events(uow: NotificationsUnitOfWork, query: EventLogQuery) -> Eve
     async with uow:
         rows = await uow.events.find(query, limit=query.limit + 1)
     return EventPage.of(rows, limit=query.limit, after=query.after)
+
+
+async def newest_position(uow: NotificationsUnitOfWork) -> int:
+    """Where a live tail starting now begins: after the newest entry logged (0 for an empty log)."""
+    async with uow:
+        return await uow.events.newest_seq()

@@ -1,4 +1,9 @@
-"""The ops event log, and a live tail of it."""
+"""The ops event log, and a live tail of it.
+
+The tail follows the database (service_layer/log_follower.py), not this process's consumer: every replica's
+stream carries every event in the log, in log order, each once, within about NOTIFICATIONS_STREAM_POLL_INTERVAL_S
+of its commit on another replica (at once for one logged here).
+"""
 
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -189,15 +194,18 @@ class _EventStreamResponse(StreamingResponse):
     "/events/stream",
     summary="Live tail of the event log (Server-Sent Events)",
     description=(
-        "Each committed event as an SSE message (`id`, `event` = type, `data` = the item as in `GET /events`), "
-        "with a `: keepalive` comment when idle. A client that falls too far behind is disconnected: "
-        "catch up with `GET /events`, then reconnect."
+        "Each event logged after the stream starts, in the order of `GET /events`, as an SSE message (`id`, "
+        "`event` = type, `data` = the item as in `GET /events`), with a `: keepalive` comment when idle. Any "
+        "replica's stream carries every event, whichever replica received it: the stream follows the log, "
+        "within `NOTIFICATIONS_STREAM_POLL_INTERVAL_S` (0.5 s by default). A client that falls too far behind is "
+        "disconnected: catch up with `GET /events`, then reconnect."
     ),
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}, "description": "An endless event stream"}},
 )
 async def stream_events(
     request: Request,
+    uow: Annotated[NotificationsUnitOfWork, Depends(unit_of_work)],
     _: Ops,
     type_: TypeFilter = None,
     source: SourceFilter = None,
@@ -205,6 +213,9 @@ async def stream_events(
 ) -> StreamingResponse:
     broadcaster: EventBroadcaster = request.app.state.broadcaster
     keepalive_s: float = request.app.state.stream_keepalive_s
-    # Subscribed before the response starts, so nothing committed after the client sees the headers is missed.
-    subscription = broadcaster.subscribe(EventFilter(type=type_, source=source, subject=subject))
+    # It starts after the newest entry now, so nothing already logged is replayed; subscribed before the response
+    # starts, so nothing committed after the client sees the headers is missed (the log follower passes over
+    # entries only while nobody is subscribed).
+    start = await handlers.newest_position(uow)
+    subscription = broadcaster.subscribe(EventFilter(type=type_, source=source, subject=subject), after=start)
     return _EventStreamResponse(broadcaster, subscription, keepalive_s)
