@@ -128,6 +128,7 @@ async def load_edition(
     path = file_under(root, command.file)
     now = datetime.now(UTC)
     async with uow:
+        await uow.area_indicators.lock_loading()
         existing = await uow.area_indicators.edition(command.dataset, edition_label)
         if existing is not None:
             return LoadResult(existing, participants_rederived=0, already_loaded=True)
