@@ -195,6 +195,23 @@ def test_the_server_names_the_broker_and_virtual_host_but_never_the_credentials(
     assert "medic:" not in json.dumps(document)
 
 
+def test_a_cluster_is_one_server_per_node_in_the_order_given() -> None:
+    urls = "amqp://medic:s3cret@rabbit-1:5672/prod,amqp://medic:s3cret@rabbit-2:5672/prod,amqps://medic:s3cret@rabbit-3/prod"
+    settings = _settings("projects", RABBITMQ_URL="amqp://single:5672/", RABBITMQ_URLS=urls)
+    document = asyncapi_document(settings, description="publishes", publishes=[PartnerRegisteredV1])
+
+    servers = document["servers"]
+    assert list(servers) == ["rabbitmq", "rabbitmq-2", "rabbitmq-3"]
+    assert [(server["host"], server["protocol"]) for server in servers.values()] == [
+        ("rabbit-1:5672", "amqp"),
+        ("rabbit-2:5672", "amqp"),
+        ("rabbit-3", "amqps"),
+    ]
+    assert all(COMPONENT_KEY.fullmatch(name) for name in servers)
+    assert document["channels"][REGISTERED]["bindings"]["amqp"]["exchange"]["vhost"] == "prod"
+    assert "s3cret" not in json.dumps(document)
+
+
 def test_the_page_embeds_the_document_without_letting_it_close_the_script() -> None:
     document = _publisher()
     document["info"]["title"] = "events </title><script>alert(1)</script>"

@@ -149,3 +149,45 @@ def test_settings_are_frozen_and_do_not_show_the_secret() -> None:
         settings.port = 1  # type: ignore[misc]
     assert DEV_JWT_SECRET not in repr(settings)
     assert DEV_JWT_SECRET not in str(settings.model_dump())
+
+
+def test_one_broker_address_by_default_and_from_rabbitmq_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert ServiceSettings().rabbitmq_urls == ("amqp://guest:guest@127.0.0.1:5672/",)
+
+    monkeypatch.setenv("RABBITMQ_URL", "amqp://u:p@rabbit:5672/vh")
+
+    assert ServiceSettings().rabbitmq_urls == ("amqp://u:p@rabbit:5672/vh",)
+
+
+def test_rabbitmq_urls_lists_a_clusters_nodes_and_wins_over_rabbitmq_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RABBITMQ_URL", "amqp://u:p@single:5672/")
+    monkeypatch.setenv("RABBITMQ_URLS", " amqp://u:p@rabbit-1:5672/vh, amqps://u:p@rabbit-2/vh ,amqp://rabbit-3:5673,")
+
+    settings = ServiceSettings()
+
+    assert settings.rabbitmq_urls == ("amqp://u:p@rabbit-1:5672/vh", "amqps://u:p@rabbit-2/vh", "amqp://rabbit-3:5673")
+    assert settings.rabbitmq_url == "amqp://u:p@single:5672/"  # as given; what connects is rabbitmq_urls
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("", "at least one"),
+        (" , ,", "at least one"),
+        ("amqp://u:s3cret@rabbit-1:5672/, http://u:s3cret@rabbit-2/", "address 2 of RABBITMQ_URLS"),
+        ("rabbit-1:5672", "address 1 of RABBITMQ_URLS"),
+        ("amqp://u:s3cret@:5672/", "address 1 of RABBITMQ_URLS"),
+        ("amqp://u:s3cret@rabbit-1:99999/", "address 1 of RABBITMQ_URLS"),
+        ("amqp://u:s3cret@rabbit-1:port/", "address 1 of RABBITMQ_URLS"),
+    ],
+)
+def test_invalid_rabbitmq_urls_are_rejected_without_echoing_them(
+    monkeypatch: pytest.MonkeyPatch, value: str, problem: str
+) -> None:
+    monkeypatch.setenv("RABBITMQ_URLS", value)
+
+    with pytest.raises(ValidationError, match="RABBITMQ_URLS") as raised:
+        ServiceSettings()
+
+    assert problem in str(raised.value)
+    assert "s3cret" not in str(raised.value)

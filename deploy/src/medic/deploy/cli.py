@@ -10,15 +10,16 @@ import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
 from urllib.parse import urlsplit
 
-import aio_pika
 import typer
 
 from medic.shared.auth import Role, issue_token
+from medic.shared.broker_connection import BrokerUnreachable, reachable
 from medic.shared.serve import PARENT_LIFELINE_ENV
 from medic.shared.settings import ServiceSettings
 
@@ -38,14 +39,13 @@ READY_TIMEOUT_S = 60
 STOP_TIMEOUT_S = 30
 
 
-def _broker_reachable(url: str) -> str | None:
-    async def probe() -> None:
-        connection = await aio_pika.connect(url, timeout=3)
-        await connection.close()
-
+def _broker_reachable(urls: Sequence[str]) -> str | None:
+    """None if some node of the broker answers, else what each one said (never a password)."""
     logging.getLogger("aiormq").setLevel(logging.CRITICAL)  # the message below says it better
     try:
-        asyncio.run(probe())
+        asyncio.run(reachable(urls, timeout_s=3))
+    except BrokerUnreachable as error:
+        return str(error)
     except Exception as error:
         return f"{type(error).__name__}: {error}"
     return None
@@ -195,14 +195,14 @@ def up() -> None:
     stop.install()
     job = Job()
     settings = ServiceSettings()
-    problem = _broker_reachable(settings.rabbitmq_url)
+    problem = _broker_reachable(settings.rabbitmq_urls)
     if problem is not None:
         typer.echo(
-            f"RabbitMQ is not reachable at {_without_password(settings.rabbitmq_url)} ({problem}).\n"
+            f"RabbitMQ is not reachable: {problem}.\n"
             "Start one, then run this again:\n"
             "  rabbitmq-server -detached                      # RabbitMQ installed on this machine\n"
             "  docker run -d -p 5672:5672 rabbitmq:3.13       # or in a container\n"
-            "or point RABBITMQ_URL at a running broker.",
+            "or point RABBITMQ_URL (or RABBITMQ_URLS, a cluster's nodes, comma-separated) at a running broker.",
             err=True,
         )
         raise typer.Exit(2)
@@ -247,11 +247,3 @@ def token(
     if Role.PARTNER in role and partner is None:
         raise typer.BadParameter("a partner user's token needs --partner PARTNER_ID", param_hint="--partner")
     typer.echo(issue_token(ServiceSettings(), roles=role, subject=user, organisation_id=partner, ttl_s=hours * 3600))
-
-
-def _without_password(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    return f"{parts.scheme}://{host}:{parts.port or 5672}{parts.path}"

@@ -71,7 +71,8 @@ def asyncapi_document(
 ) -> AsyncAPIDocument:
     """The AsyncAPI 3.0 document of one service: what it publishes, and what its consumer receives."""
     topology = Topology(settings.broker_namespace)
-    vhost = _vhost(settings.rabbitmq_url)
+    urls = settings.rabbitmq_urls
+    vhost = _vhost(urls[0])  # a cluster's nodes serve the same virtual hosts
     consumed = _consumed_payloads(consumer.subscriptions) if consumer is not None else []
     payloads = _unique([*publishes, *consumed])
     schemas, payload_refs = _payload_schemas(payloads)
@@ -90,7 +91,7 @@ def asyncapi_document(
         "asyncapi": ASYNCAPI_VERSION,
         "info": {"title": f"{settings.service_name} service events", "version": "0.1.0", "description": description},
         "defaultContentType": "application/json",
-        "servers": {SERVER: _server(settings.rabbitmq_url, vhost)},
+        "servers": _servers(urls),
         "channels": channels,
         "operations": operations,
         "components": {
@@ -271,6 +272,12 @@ def _consume_operation(consumer: EventConsumer, queue: str, payloads: Sequence[t
         "messages": _message_refs(queue, payloads),
         "bindings": {"amqp": {"ack": True, "bindingVersion": AMQP_BINDING_VERSION}},
     }
+
+
+def _servers(urls: Sequence[str]) -> dict[str, Any]:
+    """One server per broker address (a cluster's nodes): `rabbitmq`, then `rabbitmq-2`, `rabbitmq-3`..."""
+    names = [SERVER, *(f"{SERVER}-{position}" for position in range(2, len(urls) + 1))]
+    return {name: _server(url, _vhost(url)) for name, url in zip(names, urls, strict=True)}
 
 
 def _server(url: str, vhost: str) -> dict[str, Any]:

@@ -10,7 +10,8 @@ are delayed once at most: a message that failed before is always applied alone.
 The connection is supervised here rather than by aio-pika's robust connection, whose recovery was seen to
 stall for good when the broker restarted under load: when the connection or a channel closes, or the broker
 cancels the consumer (its queue was deleted), the supervisor drops the connection, connects again with
-backoff, declares the queues and bindings again and consumes again, logging each step. Messages still
+backoff (to any of the broker's nodes, RABBITMQ_URLS: a lost node's consumers move to the others), declares
+the queues and bindings again and consumes again, logging each step. Messages still
 buffered from a channel that has closed are dropped here: the broker redelivers them, and the inbox absorbs
 any that were applied.
 """
@@ -31,6 +32,7 @@ import aiormq
 import structlog
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractIncomingMessage, AbstractQueue, DeliveryMode
 
+from medic.shared.broker_connection import address_of, connect
 from medic.shared.consumer import EventConsumer, ParsedEvent
 from medic.shared.delivery import Delivery, DeliveryPolicy, PoisonMessage, attempts_of, describe
 from medic.shared.events import RawEnvelope
@@ -94,11 +96,16 @@ class ConsumerBroker:
         await self._connect()
         self._task = asyncio.create_task(self._run(), name=f"consume-{self.consumer.name}")
         self._supervisor = asyncio.create_task(self._keep_connected(), name=f"connect-{self.consumer.name}")
-        log.info("consumer.started", queue=self.queue_name, prefetch=self.settings.consumer_prefetch)
+        log.info(
+            "consumer.started",
+            queue=self.queue_name,
+            prefetch=self.settings.consumer_prefetch,
+            broker=self._broker_address(),
+        )
 
     async def _connect(self) -> None:
         settings = self.settings
-        connection = await aio_pika.connect(settings.rabbitmq_url, timeout=10)
+        connection = await connect(settings.rabbitmq_urls, timeout_s=10)
         try:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=settings.consumer_prefetch)
@@ -124,6 +131,9 @@ class ConsumerBroker:
         self._connection, self._channels, self._queue = connection, (channel, retry_channel), queue
         self._retry_exchange = retry_channel.default_exchange
 
+    def _broker_address(self) -> str:
+        return address_of(self._connection) if self._connection is not None else "none"
+
     async def _keep_connected(self) -> None:
         """Connect again whenever the connection, a channel or the consumer is lost, until stopped."""
         while not self._stopping:
@@ -143,7 +153,7 @@ class ConsumerBroker:
                     delay_s = min(max(2 * delay_s, 0.1), MAX_RECONNECT_DELAY_S)
                     log.warning("consumer.reconnect_failed", error=describe(error), retry_in_s=round(delay_s, 2))
                     continue
-                log.info("consumer.reconnected", queue=self.queue_name)
+                log.info("consumer.reconnected", queue=self.queue_name, broker=self._broker_address())
                 break
 
     async def _until_lost(self) -> None:

@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Literal
 
-import aio_pika
 import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -32,12 +31,6 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 class Readiness(BaseModel):
     status: Literal["ready", "not ready"]
     checks: dict[str, str] = Field(examples=[{"database": "ok", "broker": "unavailable: ConnectionError"}])
-
-
-async def broker_reachable(url: str) -> None:
-    """Readiness: open and close a connection to the broker."""
-    connection = await aio_pika.connect(url, timeout=2)
-    await connection.close()
 
 
 def correlation_id_from(request: Request) -> uuid.UUID:

@@ -11,12 +11,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, cast
 
-import aio_pika
 import aiormq
 from aio_pika.abc import AbstractChannel, AbstractConnection, AbstractExchange, DeliveryMode
 from aiormq import spec
 
+from medic.shared.broker_connection import address_of, connect
+from medic.shared.logging import get_logger
 from medic.shared.topology import Topology, declare_event_exchanges
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,8 +45,9 @@ class EventPublisher(Protocol):
 
 
 class RabbitEventPublisher:
-    def __init__(self, url: str, topology: Topology, *, timeout_s: float = 10.0) -> None:
-        self._url = url
+    def __init__(self, urls: str | Sequence[str], topology: Topology, *, timeout_s: float = 10.0) -> None:
+        """`urls`: the broker's address, or its nodes' (each connect starts at a random one and fails over)."""
+        self._urls = (urls,) if isinstance(urls, str) else tuple(urls)
         self._topology = topology
         self._timeout_s = timeout_s
         self._connection: AbstractConnection | None = None
@@ -62,11 +66,12 @@ class RabbitEventPublisher:
 
     async def _connect(self) -> None:
         await self.reset()
-        self._connection = await aio_pika.connect(self._url, timeout=self._timeout_s)
+        self._connection = await connect(self._urls, timeout_s=self._timeout_s)
         # on_return_raises: an unroutable event fails its publish instead of being confirmed silently.
         self._channel = await self._connection.channel(publisher_confirms=True, on_return_raises=True)
         await declare_event_exchanges(self._channel, self._topology)
         self._exchange = await self._channel.get_exchange(self._topology.events_exchange.name, ensure=False)
+        log.info("publisher.connected", broker=address_of(self._connection))
 
     async def publish(self, events: Sequence[OutgoingEvent]) -> list[BaseException | None]:
         # The underlying aiormq channel with wait=False: aio-pika's Exchange.publish holds the channel lock

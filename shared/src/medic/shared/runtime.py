@@ -9,9 +9,10 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from medic.shared.broker_connection import reachable
 from medic.shared.consumer_broker import ConsumerBroker
 from medic.shared.db import migrate, ping
-from medic.shared.http import ReadinessCheck, broker_reachable
+from medic.shared.http import ReadinessCheck
 from medic.shared.logging import get_logger
 from medic.shared.relay import OutboxRelay
 from medic.shared.settings import ServiceSettings
@@ -97,4 +98,5 @@ async def _logged(event: str, stop: Callable[[], Awaitable[None]]) -> None:
 
 
 def readiness_checks(settings: ServiceSettings, engine: AsyncEngine) -> Mapping[str, ReadinessCheck]:
-    return {"database": lambda: ping(engine), "broker": lambda: broker_reachable(settings.rabbitmq_url)}
+    # The broker is reachable while any of its nodes is: the connections fail over to it.
+    return {"database": lambda: ping(engine), "broker": lambda: reachable(settings.rabbitmq_urls)}

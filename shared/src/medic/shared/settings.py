@@ -4,14 +4,18 @@ Each service subclasses `ServiceSettings` to add its own port and database URL u
 (for example `PROJECTS_DATABASE_URL`), so one environment can configure all three services at once.
 """
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_JWT_SECRET = "dev-only-secret-change-me-in-any-shared-environment"  # noqa: S105 - a documented local default
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    # Inputs are left out of validation errors: several settings hold passwords or keys.
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, hide_input_in_errors=True)
 
     service_name: str = Field(default="medic", exclude=True)
     host: str = Field(default="127.0.0.1", validation_alias="HOST")
@@ -19,6 +23,8 @@ class ServiceSettings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///var/medic.db"
 
     rabbitmq_url: str = Field(default="amqp://guest:guest@127.0.0.1:5672/", validation_alias="RABBITMQ_URL")
+    # The nodes of a cluster, comma-separated; when set, RABBITMQ_URL is not used. Read it as `rabbitmq_urls`.
+    rabbitmq_url_list: Annotated[tuple[str, ...], NoDecode] = Field(default=(), validation_alias="RABBITMQ_URLS")
     broker_namespace: str = Field(
         default="medic",
         validation_alias="BROKER_NAMESPACE",
@@ -59,3 +65,33 @@ class ServiceSettings(BaseSettings):
     http_max_body_bytes: int = Field(default=1024 * 1024, ge=1, validation_alias="HTTP_MAX_BODY_BYTES")
     # The whole body must arrive within this once the route starts reading it, else 408 and the connection closes.
     http_body_timeout_s: float = Field(default=15.0, gt=0, validation_alias="HTTP_BODY_TIMEOUT_S")
+
+    @field_validator("rabbitmq_url_list", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            urls = tuple(url.strip() for url in value.split(",") if url.strip())
+            if not urls:
+                raise ValueError("RABBITMQ_URLS, when set, must name at least one broker address")
+        elif isinstance(value, list | tuple) and all(isinstance(url, str) for url in value):
+            urls = tuple(value)  # given in code; empty (the default) means: RABBITMQ_URL alone
+        else:
+            return value  # the type check reports it
+        for position, url in enumerate(urls, start=1):
+            if not _is_amqp_url(url):  # the message never repeats the address: it may hold a password
+                raise ValueError(f"address {position} of RABBITMQ_URLS is not an amqp:// or amqps:// URL with a host")
+        return urls
+
+    @property
+    def rabbitmq_urls(self) -> tuple[str, ...]:
+        """The broker addresses to connect to: RABBITMQ_URLS if set, else RABBITMQ_URL alone."""
+        return self.rabbitmq_url_list or (self.rabbitmq_url,)
+
+
+def _is_amqp_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError:
+        return False
+    return parts.scheme in ("amqp", "amqps") and bool(parts.hostname)

@@ -76,7 +76,7 @@ def build(settings: OutreachSettings | None = None, *, start_consumer: bool = Tr
         engine,
         orm.outbox,
         RabbitEventPublisher(
-            settings.rabbitmq_url, Topology(settings.broker_namespace), timeout_s=settings.publish_timeout_s
+            settings.rabbitmq_urls, Topology(settings.broker_namespace), timeout_s=settings.publish_timeout_s
         ),
         batch_size=settings.outbox_batch_size,
         sweep_interval_s=settings.outbox_sweep_interval_s,

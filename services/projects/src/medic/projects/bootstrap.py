@@ -46,7 +46,7 @@ def build(settings: ProjectsSettings | None = None) -> ProjectsService:
     relay = OutboxRelay(
         engine,
         orm.outbox,
-        RabbitEventPublisher(settings.rabbitmq_url, topology, timeout_s=settings.publish_timeout_s),
+        RabbitEventPublisher(settings.rabbitmq_urls, topology, timeout_s=settings.publish_timeout_s),
         batch_size=settings.outbox_batch_size,
         sweep_interval_s=settings.outbox_sweep_interval_s,
         max_backoff_s=settings.outbox_max_backoff_s,
