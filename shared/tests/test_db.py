@@ -7,11 +7,13 @@ import sqlalchemy as sa
 from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy import text
+from sqlalchemy.pool import QueuePool
 
-from medic.shared.db import create_engine, ping
+from medic.shared.db import create_engine, ping, service_engine
 from medic.shared.inbox import inbox_table
 from medic.shared.migrations import create_messaging_tables_v1, drop_messaging_tables_v1, upgrade_messaging_tables_v2
 from medic.shared.outbox import outbox_table
+from medic.shared.settings import ServiceSettings
 
 
 async def test_sqlite_engine_creates_its_directory_and_sets_pragmas(tmp_path: Path) -> None:
@@ -81,3 +83,18 @@ def test_migration_v1_creates_only_what_is_asked_and_drops_it(tmp_path: Path) ->
         drop_messaging_tables_v1(outbox=False, inbox=True)
     engine.dispose()
     assert _schema(url) == {}
+
+
+async def test_a_services_pool_is_sized_by_its_settings() -> None:
+    settings = ServiceSettings(
+        database_url="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+        DATABASE_POOL_SIZE=3,
+        DATABASE_MAX_OVERFLOW=2,
+    )
+    engine = service_engine(settings)
+    try:
+        pool = engine.sync_engine.pool
+        assert isinstance(pool, QueuePool)
+        assert (pool.size(), pool._max_overflow) == (3, 2)
+    finally:
+        await engine.dispose()

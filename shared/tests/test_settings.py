@@ -191,3 +191,13 @@ def test_invalid_rabbitmq_urls_are_rejected_without_echoing_them(
 
     assert problem in str(raised.value)
     assert "s3cret" not in str(raised.value)
+
+
+def test_database_pool_sizes_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "4")
+    monkeypatch.setenv("DATABASE_MAX_OVERFLOW", "0")
+    settings = ServiceSettings()
+    assert (settings.database_pool_size, settings.database_max_overflow) == (4, 0)
+    monkeypatch.setenv("DATABASE_POOL_SIZE", "0")
+    with pytest.raises(ValidationError, match="DATABASE_POOL_SIZE"):
+        ServiceSettings()

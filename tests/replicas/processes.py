@@ -165,6 +165,10 @@ class ReplicaSet:
             "BROKER_NAMESPACE": namespace,
             "HOST": "127.0.0.1",
             "LOG_LEVEL": "INFO",
+            # Six processes share the machine's PostgreSQL (max_connections 100) with the test itself: as in any
+            # deployment, replicas x (pool + overflow) must stay under it.
+            "DATABASE_POOL_SIZE": "5",
+            "DATABASE_MAX_OVERFLOW": "5",
             **{f"{service.upper()}_DATABASE_URL": database_urls[service] for service in SERVICES},
             "NOTIFICATIONS_MAIL_DIR": str(self.mail_dir),
             "NOTIFICATIONS_PUBLIC_BASE_URL": f"http://127.0.0.1:{ports['notifications'][0]}",

@@ -12,6 +12,8 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
+from medic.shared.settings import ServiceSettings
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """A timestamp stored in UTC and read back timezone-aware on every backend.
@@ -36,8 +38,8 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An engine with the settings each backend needs for a service's workload."""
+def create_engine(url: str, *, pool_size: int = 20, max_overflow: int = 10, **kwargs: Any) -> AsyncEngine:
+    """An engine with the settings each backend needs for a service's workload (the pool sizes: PostgreSQL only)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -58,7 +60,16 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # No pool_pre_ping: it costs three round trips on every checkout, i.e. on every unit of work. A
     # connection that died anyway fails one operation and SQLAlchemy then discards the whole pool; the
     # relay and the consumers retry such failures by design.
-    return create_async_engine(url, pool_size=20, max_overflow=10, pool_recycle=1800, hide_parameters=True, **kwargs)
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800, hide_parameters=True, **kwargs
+    )
+
+
+def service_engine(settings: ServiceSettings) -> AsyncEngine:
+    """A service's engine, its pool sized by DATABASE_POOL_SIZE and DATABASE_MAX_OVERFLOW."""
+    return create_engine(
+        settings.database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+    )
 
 
 async def ping(engine: AsyncEngine) -> None:

@@ -22,6 +22,11 @@ class ServiceSettings(BaseSettings):
     port: int = 8000
     database_url: str = "sqlite+aiosqlite:///var/medic.db"
 
+    # PostgreSQL connections per process at most: pool + overflow. Every replica of every service holds its own, so
+    # replicas x (pool + overflow) must stay under the server's max_connections (deploy/README.md, Scaling).
+    database_pool_size: int = Field(default=20, ge=1, validation_alias="DATABASE_POOL_SIZE")
+    database_max_overflow: int = Field(default=10, ge=0, validation_alias="DATABASE_MAX_OVERFLOW")
+
     rabbitmq_url: str = Field(default="amqp://guest:guest@127.0.0.1:5672/", validation_alias="RABBITMQ_URL")
     # The nodes of a cluster, comma-separated; when set, RABBITMQ_URL is not used. Read it as `rabbitmq_urls`.
     rabbitmq_url_list: Annotated[tuple[str, ...], NoDecode] = Field(default=(), validation_alias="RABBITMQ_URLS")

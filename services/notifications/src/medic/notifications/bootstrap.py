@@ -43,7 +43,7 @@ from medic.notifications.service_layer.webhook_endpoints import EndpointPolicy, 
 from medic.notifications.settings import NotificationsSettings
 from medic.shared.asyncapi import asyncapi_document
 from medic.shared.consumer_broker import ConsumerBroker
-from medic.shared.db import create_engine
+from medic.shared.db import service_engine
 from medic.shared.http import create_app
 from medic.shared.runtime import BackgroundTask, readiness_checks, service_running
 
@@ -115,7 +115,7 @@ async def notifications_running(
 def build(settings: NotificationsSettings | None = None, *, start_consumer: bool = True) -> NotificationsService:
     """`start_consumer=False` runs the HTTP app without the broker (tests drive `consumer.consumer.handle`)."""
     settings = settings or NotificationsSettings()
-    engine = create_engine(settings.database_url)
+    engine = service_engine(settings)
     broadcaster = EventBroadcaster(queue_size=settings.stream_queue_size)
 
     coordinators = coordinators_from(settings.coordinator_emails)

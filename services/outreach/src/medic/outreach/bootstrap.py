@@ -27,7 +27,7 @@ from medic.outreach.settings import OutreachSettings
 from medic.shared.asyncapi import asyncapi_document
 from medic.shared.consumer_broker import ConsumerBroker
 from medic.shared.contracts import outreach as contracts
-from medic.shared.db import create_engine
+from medic.shared.db import service_engine
 from medic.shared.http import create_app
 from medic.shared.publisher import RabbitEventPublisher
 from medic.shared.relay import OutboxRelay
@@ -71,7 +71,7 @@ def build(settings: OutreachSettings | None = None, *, start_consumer: bool = Tr
     """`start_consumer=False` runs the app without the broker (tests read the outbox, or hand envelopes to the
     consumer): every app started against the shared broker leaves its namespace's queues behind."""
     settings = settings or OutreachSettings()
-    engine = create_engine(settings.database_url)
+    engine = service_engine(settings)
     relay = OutboxRelay(
         engine,
         orm.outbox,

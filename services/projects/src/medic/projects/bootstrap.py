@@ -14,7 +14,7 @@ from medic.projects.service_layer.reminders import ReminderScheduler
 from medic.projects.settings import ProjectsSettings
 from medic.shared.asyncapi import asyncapi_document
 from medic.shared.contracts import projects as contracts
-from medic.shared.db import create_engine
+from medic.shared.db import service_engine
 from medic.shared.http import create_app
 from medic.shared.publisher import RabbitEventPublisher
 from medic.shared.relay import OutboxRelay
@@ -42,7 +42,7 @@ class ProjectsService:
 def build(settings: ProjectsSettings | None = None) -> ProjectsService:
     settings = settings or ProjectsSettings()
     topology = Topology(settings.broker_namespace)
-    engine = create_engine(settings.database_url)
+    engine = service_engine(settings)
     relay = OutboxRelay(
         engine,
         orm.outbox,
