@@ -203,6 +203,9 @@ async def test_timers_fire_once_with_two_schedulers_running(run: Run) -> None:
     keys = await run.rows("projects", "SELECT key FROM fired_timers WHERE key LIKE 'milestone:%'")
     assert len(keys) == 2 * projects, keys
     # Both schedulers were running throughout, and between them fired each reminder once.
+    for index in range(2):
+        started = [r for r in run.replicas.records("projects", index) if r.get("event") == "periodic.started"]
+        assert any(r.get("job") == "ReminderScheduler" for r in started), f"projects {index} ran no reminders"
     firings = [
         r.get("count", 0)
         for index in range(2)

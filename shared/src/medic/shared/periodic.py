@@ -28,6 +28,9 @@ class Periodic(ABC):
     async def tick(self) -> Any: ...
 
     async def run(self) -> None:
+        # Ops (and the replica tests) can tell that every replica's timers run: each fires only what is due and not
+        # fired yet, so a replica whose timers never started would go unnoticed otherwise.
+        log.info("periodic.started", job=type(self).__name__, interval_s=self._interval_s)
         while not self._stopping.is_set():
             try:
                 await self.tick()
