@@ -220,7 +220,7 @@ async def test_a_broadcast_failure_neither_fails_the_handling_nor_stops_the_tail
     subscription = service.broadcaster.subscribe()
     failed = asyncio.Event()
 
-    def explode(events: Sequence[LoggedEvent]) -> None:
+    def explode(events: Sequence[LoggedEvent], *, after: int | None = None) -> None:
         failed.set()
         raise RuntimeError("boom")
 
@@ -235,3 +235,17 @@ async def test_a_broadcast_failure_neither_fails_the_handling_nor_stops_the_tail
     assert await service.consumer.consumer.handle(later) is True
     assert (await next_event(subscription, 2)).id == later.id  # the one that failed is not offered again
     assert await nothing_pending(subscription)
+
+
+async def test_a_subscriber_is_offered_only_what_lies_past_its_mark_each_event_once() -> None:
+    broadcaster = EventBroadcaster()
+    subscription = broadcaster.subscribe(EventFilter(type="projects.project.started.v1"), after=1)
+    first, skipped, started = logged(seq=1), logged(seq=2), logged("projects.project.started.v1", seq=3)
+    broadcaster.publish([first, skipped, started], after=0)
+    assert (await next_event(subscription, 1)).id == started.id
+    assert subscription.after == 3
+    broadcaster.publish([skipped, started], after=1)  # read again for another subscriber: not offered twice
+    assert await nothing_pending(subscription)
+    broadcaster.publish([logged("projects.project.started.v1", seq=5)], after=4)  # past its mark, with a gap
+    assert await nothing_pending(subscription)  # it gets 4 and 5 from a read that starts at its mark
+    assert subscription.after == 3

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from medic.notifications.adapters.broadcaster import EventBroadcaster, StreamSubscription
-from medic.notifications.domain.model import LoggedEvent
+from medic.notifications.domain.model import EventFilter, LoggedEvent
 from medic.notifications.service_layer import log_follower as log_follower_module
 from medic.notifications.service_layer.log_follower import LogFollower
 
@@ -33,12 +33,13 @@ def entry(seq: int, type: str = "projects.partner.registered.v1") -> LoggedEvent
 
 class FakeLog:
     """The committed log, as `EventLogReader`; records every read. `during_newest` runs inside `newest_seq` before
-    it reads, as if it happened while the query was on its way."""
+    it reads, and `during_read` inside `read_after`, as if it happened while the query was on its way."""
 
     def __init__(self) -> None:
         self.entries: list[LoggedEvent] = []
         self.reads: list[tuple[str, int | None]] = []
         self.during_newest: Callable[[], None] | None = None
+        self.during_read: Callable[[], None] | None = None
         self.failing = False
 
     def append(self, count: int = 1, **fields: str) -> list[LoggedEvent]:
@@ -59,6 +60,8 @@ class FakeLog:
         self.reads.append(("after", seq))
         if self.failing:
             raise ConnectionError("the database went away")
+        if self.during_read is not None:
+            self.during_read()
         return [e for e in self.entries if (e.seq or 0) > seq][:limit]
 
 
@@ -138,6 +141,68 @@ async def test_a_subscriber_that_comes_while_it_reads_the_newest_position_misses
     assert log.reads[-2:] == [("newest", None), ("after", 2)]
 
 
+@pytest.mark.parametrize("other_stream_open", [False, True], ids=["alone", "beside-another-stream"])
+async def test_a_stream_gets_what_was_committed_while_it_was_subscribing(other_stream_open: bool) -> None:
+    # `GET /events/stream`: read the newest position, then subscribe after it. The follower may have its round in
+    # between and read past that position: passing over it (nobody subscribed) or passing it on (to other streams).
+    log, broadcaster = FakeLog(), EventBroadcaster()
+    tail = follower(log, broadcaster)
+    log.append(2)
+    other = broadcaster.subscribe(after=2) if other_stream_open else None
+    await tail.follow()
+
+    start = await log.newest_seq()  # the handler reads the newest position
+    owed = log.append(1)  # another replica commits
+    await tail.follow()  # the follower's round, while the handler is on its way to subscribing
+    subscription = broadcaster.subscribe(after=start)
+    later = log.append(1)
+    await tail.follow()
+
+    assert drain(subscription) == owed + later
+    if other is not None:
+        assert drain(other) == owed + later  # each once, though the follower read the first one again
+    assert await tail.follow() == 0
+
+
+async def test_a_stream_that_subscribes_while_it_reads_past_the_stream_s_start_gets_everything_in_order() -> None:
+    log, broadcaster = FakeLog(), EventBroadcaster()
+    tail = follower(log, broadcaster)
+    log.append(2)
+    other = broadcaster.subscribe(after=2)
+    await tail.follow()
+
+    start = await log.newest_seq()  # the handler reads the newest position: 2
+    first = log.append(1)
+    await tail.follow()  # passes 3 on to the other stream
+    second = log.append(1)
+    subscriptions: list[StreamSubscription] = []
+
+    def somebody_comes() -> None:
+        subscriptions.append(broadcaster.subscribe(after=start))  # after 2, while it reads after 3
+
+    log.during_read = somebody_comes
+    await tail.follow()
+    log.during_read = None
+    [subscription] = subscriptions
+    assert drain(subscription) == []  # not 4 before 3: it gets both from the next read
+    await tail.follow()
+    assert log.reads[-1] == ("after", 2)
+    assert drain(subscription) == first + second
+    assert drain(other) == first + second
+
+
+async def test_a_filtered_stream_does_not_hold_the_follower_back() -> None:
+    log, broadcaster = FakeLog(), EventBroadcaster()
+    tail = follower(log, broadcaster)
+    await tail.follow()
+    subscription = broadcaster.subscribe(EventFilter(type="projects.project.started.v1"), after=0)
+    log.append(3)
+    assert await tail.follow() == 3
+    assert drain(subscription) == []
+    assert await tail.follow() == 0
+    assert log.reads[-1] == ("after", 3)  # not again from its start: it was offered what it did not want
+
+
 async def test_a_subscriber_gets_only_what_comes_after_its_start() -> None:
     log, broadcaster = FakeLog(), EventBroadcaster()
     tail = follower(log, broadcaster)
@@ -159,7 +224,7 @@ async def test_its_first_round_starts_where_the_earliest_subscriber_does() -> No
     assert drain(early) == later
 
 
-async def test_a_failed_read_loses_nothing_and_a_failed_publish_offers_nothing_twice(
+async def test_a_failed_read_or_publish_loses_nothing_and_offers_nothing_twice(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     log, broadcaster = FakeLog(), EventBroadcaster()
@@ -174,17 +239,32 @@ async def test_a_failed_read_loses_nothing_and_a_failed_publish_offers_nothing_t
     assert await tail.follow() == 2
     assert drain(subscription) == added
 
-    def explode(events: Sequence[LoggedEvent]) -> None:
+    publish = broadcaster.publish
+
+    def explode(events: Sequence[LoggedEvent], *, after: int | None = None) -> None:
         raise RuntimeError("boom")
 
     monkeypatch.setattr(broadcaster, "publish", explode)
-    log.append(1)
+    missed = log.append(1)
     with pytest.raises(RuntimeError):
         await tail.follow()
     monkeypatch.undo()
     later = log.append(1)
     await tail.follow()
-    assert drain(subscription) == later
+    assert drain(subscription) == missed + later  # it goes back for what the subscriber was not offered
+
+    def offer_then_explode(events: Sequence[LoggedEvent], *, after: int | None = None) -> None:
+        publish(events, after=after)
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(broadcaster, "publish", offer_then_explode)
+    offered = log.append(1)
+    with pytest.raises(RuntimeError):
+        await tail.follow()
+    monkeypatch.undo()
+    later = log.append(1)
+    await tail.follow()
+    assert drain(subscription) == offered + later  # what it was offered is not offered again
 
 
 async def test_a_wake_brings_a_round_at_once_and_stop_ends_the_run(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,9 +1,11 @@
 """The live tail's fan-out in this process: committed events offered to each stream subscriber.
 
 The events come from the log itself (service_layer/log_follower.py reads what any replica has committed, in log
-order), so every replica's streams carry every event, each once. Every subscriber has its own bounded queue.
-Publishing never waits: a subscriber whose queue is full has fallen too far behind, and is dropped (its stream
-ends; it can catch up through `GET /events`).
+order), so every replica's streams carry every event, each once. Every subscriber has its own bounded queue, and
+its own mark: the log position it has been offered everything up to. It is offered only what lies past its mark,
+so the follower may read an event again for a newcomer without anyone getting it twice. Publishing never waits: a
+subscriber whose queue is full has fallen too far behind, and is dropped (its stream ends; it can catch up through
+`GET /events`).
 """
 
 import asyncio
@@ -22,8 +24,9 @@ _ids = itertools.count(1)
 class StreamSubscription:
     """One subscriber's queue. Read it with `next`; None means the subscription has ended.
 
-    `after`: the log position it starts after (the newest entry when it subscribed); it gets only later events.
-    None: whatever is published from now on.
+    `after`: its mark, the log position it has been offered everything up to; it is offered only later events. It
+    starts at the position the stream starts after (the newest entry when it subscribed), and moves on with each
+    event offered, wanted or not. None (no start given): whatever is published from now on.
     """
 
     def __init__(self, event_filter: EventFilter, *, queue_size: int, after: int | None = None) -> None:
@@ -41,11 +44,14 @@ class StreamSubscription:
         async with asyncio.timeout(timeout_s):
             return await self._queue.get()
 
-    def _wants(self, event: LoggedEvent) -> bool:
-        before_start = self.after is not None and event.seq is not None and event.seq <= self.after
-        return not before_start and self.filter.matches(event)
-
     def _offer(self, event: LoggedEvent) -> bool:
+        """Queues the event if it is past the mark and matches the filter. False: the queue is full."""
+        if event.seq is not None:
+            if self.after is not None and event.seq <= self.after:
+                return True  # offered already, or logged before the stream started
+            self.after = event.seq  # moved on first: whatever happens next, it is never offered twice
+        if not self.filter.matches(event):
+            return True
         try:
             self._queue.put_nowait(event)
         except asyncio.QueueFull:
@@ -71,8 +77,8 @@ class EventBroadcaster:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
-    def earliest_start(self) -> int | None:
-        """The lowest log position a subscriber starts after, if any subscriber has one."""
+    def earliest_mark(self) -> int | None:
+        """The lowest log position a subscriber has been offered everything up to, if any subscriber has a mark."""
         return min((s.after for s in self._subscribers.values() if s.after is not None), default=None)
 
     def subscribe(self, event_filter: EventFilter | None = None, *, after: int | None = None) -> StreamSubscription:
@@ -89,11 +95,18 @@ class EventBroadcaster:
         self._subscribers.pop(subscription.id, None)
         subscription._close()
 
-    def publish(self, events: Sequence[LoggedEvent]) -> None:
-        """Offer committed events, in log order, to every subscriber that wants them, without ever waiting for one."""
+    def publish(self, events: Sequence[LoggedEvent], *, after: int | None = None) -> None:
+        """Offer committed events, in log order, to every subscriber that wants them, without ever waiting for one.
+
+        `after`: the events are everything logged after this position up to the last of them. A subscriber whose
+        mark is lower is passed over: it is owed events before these, and gets all of them, in order, from a later
+        read that starts at its mark.
+        """
         for subscription in list(self._subscribers.values()):
+            if after is not None and subscription.after is not None and subscription.after < after:
+                continue
             for event in events:
-                if subscription._wants(event) and not subscription._offer(event):
+                if not subscription._offer(event):
                     self._subscribers.pop(subscription.id, None)
                     subscription.dropped = True
                     subscription._close()

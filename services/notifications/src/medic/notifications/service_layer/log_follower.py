@@ -2,16 +2,19 @@
 replica has logged.
 
 Replicas share one queue, so each one's consumer logs only some of the events. The streams are therefore fed from
-the log itself, not from this process's commits: the follower remembers the newest position (`seq`) it has passed
-on, reads what was committed after it (in `seq` order, a bounded batch at a time, until it has caught up) and offers
-it to the broadcaster. It looks every NOTIFICATIONS_STREAM_POLL_INTERVAL_S, and at once after a commit here that
-logged an event (when somebody is subscribed): an event logged by another replica reaches the streams here within
-about one interval.
+the log itself, not from this process's commits: the follower remembers the newest position (`seq`) it has read,
+reads what was committed after it (in `seq` order, a bounded batch at a time, until it has caught up) and offers it
+to the broadcaster. It looks every NOTIFICATIONS_STREAM_POLL_INTERVAL_S, and at once after a commit here that logged
+an event (when somebody is subscribed): an event logged by another replica reaches the streams here within about
+one interval.
 
 Paging by `seq` never passes a row that commits late: on PostgreSQL entries are appended under an advisory lock held
 to commit (adapters/repository.py), so they commit in `seq` order; SQLite has a single writer. With nobody subscribed
-the follower only notes the newest position (one indexed `max`), and each stream starts after the newest entry when
-it subscribed (`GET /events/stream`): a tail never replays history. Erased entries are simply not there to read.
+the follower only notes the newest position (one indexed `max`). Each stream starts after the newest entry when it
+subscribed (`GET /events/stream`): a tail never replays history. The follower may have read past that position by
+the time the stream subscribes (noted it with nobody subscribed, or passed it on to other streams), so each round
+reads from the lowest of its own position and the subscribers' marks (adapters/broadcaster.py): it goes back for a
+newcomer, and the marks keep anyone from getting an event twice. Erased entries are simply not there to read.
 """
 
 import asyncio
@@ -73,7 +76,7 @@ class LogFollower:
         self._batch_size = batch_size
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        # The newest position passed on (or passed over while nobody was subscribed); None until first read.
+        # The newest position read (or passed over while nobody was subscribed); None until first read.
         self.position: int | None = None
 
     def wake(self) -> None:
@@ -96,8 +99,8 @@ class LogFollower:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval_s)
 
     async def follow(self) -> int:
-        """One round: offer the subscribers everything logged since the last round, in log order, each event once,
-        until caught up. Returns how many events were offered."""
+        """One round: offer each subscriber everything logged past its mark (or since the last round), in log order,
+        each event once, until caught up. Returns how many events were read and offered."""
         offered = 0
         while not self._stopping.is_set():
             if self.position is None or not self._broadcaster.subscriber_count:
@@ -105,14 +108,15 @@ class LogFollower:
                 if not self._broadcaster.subscriber_count:  # asked again after the read: somebody may have come
                     self.position = newest
                     return offered
-                if self.position is None:  # the first round, with subscribers already: start where the first does
-                    start = self._broadcaster.earliest_start()
-                    self.position = newest if start is None else min(newest, start)
-            batch = await self._log.read_after(self.position, limit=self._batch_size)
+                if self.position is None:  # the first round, with subscribers already
+                    self.position = newest
+            # Back to the earliest subscriber's mark, for a newcomer whose start the follower had already read past.
+            earliest = self._broadcaster.earliest_mark()
+            start = self.position if earliest is None else min(self.position, earliest)
+            batch = await self._log.read_after(start, limit=self._batch_size)
             if batch:
-                # Moved on before offering: whatever happens in `publish`, no event is offered twice.
-                self.position = Cursor.after(batch[-1]).seq
-                self._broadcaster.publish(batch)
+                self.position = max(self.position, Cursor.after(batch[-1]).seq)
+                self._broadcaster.publish(batch, after=start)
                 offered += len(batch)
             if len(batch) < self._batch_size:
                 break

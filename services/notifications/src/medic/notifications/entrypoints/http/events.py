@@ -213,9 +213,9 @@ async def stream_events(
 ) -> StreamingResponse:
     broadcaster: EventBroadcaster = request.app.state.broadcaster
     keepalive_s: float = request.app.state.stream_keepalive_s
-    # It starts after the newest entry now, so nothing already logged is replayed; subscribed before the response
-    # starts, so nothing committed after the client sees the headers is missed (the log follower passes over
-    # entries only while nobody is subscribed).
+    # It starts after the newest entry now, so nothing already logged is replayed, and nothing logged later is
+    # missed: the log follower reads from the subscribers' marks, so it goes back for an entry it read (passed over
+    # with nobody subscribed, or passed on to other streams) between this read and the subscription.
     start = await handlers.newest_position(uow)
     subscription = broadcaster.subscribe(EventFilter(type=type_, source=source, subject=subject), after=start)
     return _EventStreamResponse(broadcaster, subscription, keepalive_s)
