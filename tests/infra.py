@@ -14,14 +14,18 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+import warnings
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import aio_pika
 import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
+
+from medic.shared.topology import Topology, delete_namespace
 
 
 def in_ci() -> bool:
@@ -84,20 +88,7 @@ class LocalNodeBroker(DisposableBroker):
         self.port = free_port()
         self.node = f"medic-test-{uuid.uuid4().hex[:8]}@localhost"
         self.url = f"amqp://guest:guest@127.0.0.1:{self.port}/"
-        (self.directory / "enabled_plugins").write_text("[].\n")
-        (self.directory / "rabbitmq.conf").write_text(f"listeners.tcp.1 = 127.0.0.1:{self.port}\n")
-        _hand_to_rabbitmq_user(self.directory)
-        env = {
-            **os.environ,
-            "RABBITMQ_NODENAME": self.node,
-            "RABBITMQ_NODE_PORT": str(self.port),
-            "RABBITMQ_DIST_PORT": str(free_port()),
-            "RABBITMQ_CONFIG_FILE": str(self.directory / "rabbitmq.conf"),
-            "RABBITMQ_MNESIA_BASE": str(self.directory / "mnesia"),
-            "RABBITMQ_LOG_BASE": str(self.directory / "log"),
-            "RABBITMQ_ENABLED_PLUGINS_FILE": str(self.directory / "enabled_plugins"),
-            "RABBITMQ_PID_FILE": str(self.directory / "pid"),
-        }
+        env = local_node_environment(self.node, self.port, self.directory)
         subprocess.run(["rabbitmq-server", "-detached"], env=env, check=True, capture_output=True)
         self._await_startup()
 
@@ -160,6 +151,26 @@ class ContainerBroker(DisposableBroker):
         self.container.stop()
 
 
+def local_node_environment(node: str, port: int, directory: Path) -> dict[str, str]:
+    """The environment for `rabbitmq-server` to run `node` of the local installation beside any other: AMQP on
+    127.0.0.1:`port`, a free distribution port, no plugins, and its config, data, logs and pid file in `directory`
+    (which this fills and hands to the `rabbitmq` user)."""
+    (directory / "enabled_plugins").write_text("[].\n")
+    (directory / "rabbitmq.conf").write_text(f"listeners.tcp.1 = 127.0.0.1:{port}\n")
+    _hand_to_rabbitmq_user(directory)
+    return {
+        **os.environ,
+        "RABBITMQ_NODENAME": node,
+        "RABBITMQ_NODE_PORT": str(port),
+        "RABBITMQ_DIST_PORT": str(free_port()),
+        "RABBITMQ_CONFIG_FILE": str(directory / "rabbitmq.conf"),
+        "RABBITMQ_MNESIA_BASE": str(directory / "mnesia"),
+        "RABBITMQ_LOG_BASE": str(directory / "log"),
+        "RABBITMQ_ENABLED_PLUGINS_FILE": str(directory / "enabled_plugins"),
+        "RABBITMQ_PID_FILE": str(directory / "pid"),
+    }
+
+
 def _hand_to_rabbitmq_user(directory: Path) -> None:
     """Debian's rabbitmq-server drops to the `rabbitmq` user, which must own the node's files."""
     import pwd
@@ -170,6 +181,24 @@ def _hand_to_rabbitmq_user(directory: Path) -> None:
         return
     for path in (directory, *directory.iterdir()):
         shutil.chown(path, "rabbitmq", "rabbitmq")
+
+
+async def delete_broker_namespace(rabbitmq_urls: Sequence[str], namespace: str, services: Sequence[str]) -> None:
+    """Delete the namespace's exchanges and queues (those of `services`) on the first broker that answers.
+
+    For clean-up after a test: a failure is a warning, never an error that would hide the test's own."""
+    try:
+        for url in rabbitmq_urls:
+            try:
+                connection = await aio_pika.connect(url, timeout=5)
+            except Exception:
+                continue  # that node is down; another may answer
+            async with connection:
+                await delete_namespace(await connection.channel(), Topology(namespace), services)
+            return
+        warnings.warn(f"broker namespace {namespace} not deleted: no broker answered", stacklevel=2)
+    except Exception as error:
+        warnings.warn(f"broker namespace {namespace} not deleted: {error!r}", stacklevel=2)
 
 
 def start_disposable_broker() -> DisposableBroker:

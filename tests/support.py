@@ -23,15 +23,18 @@ FAST_FAILURE_HANDLING = {
 }
 
 
-async def eventually(check: Callable[[], Awaitable[T]], *, timeout_s: float = 20, interval_s: float = 0.05) -> T:
-    """Poll `check` until it returns a truthy value; fail with its last value after `timeout_s`."""
+async def eventually(
+    check: Callable[[], Awaitable[T]], *, timeout_s: float = 20, interval_s: float = 0.05, what: str = "condition"
+) -> T:
+    """Poll `check` until it returns a truthy value; fail saying `what` was awaited, and the last value, after
+    `timeout_s`."""
     deadline = time.monotonic() + timeout_s
     while True:
         value = await check()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout_s}s; last value: {value!r}")
+            raise AssertionError(f"{what} not met within {timeout_s:g}s; last value: {value!r}")
         await asyncio.sleep(interval_s)
 
 

@@ -3,7 +3,8 @@
 Each node has its own name, AMQP and distribution ports, data and log directories and no plugins, like
 tests/infra.py's LocalNodeBroker; they share the Erlang cookie of the `rabbitmq` user (the one every local
 node gets), which is what lets them cluster. Nodes 2 and 3 join node 1 with `rabbitmqctl join_cluster`.
-Everything is stopped and deleted at the end, whatever happened.
+Everything is stopped and deleted at the end, whatever happened; and as detached nodes outlive a test process
+killed outright, a cluster's start first kills the nodes of any earlier run whose test process is gone.
 """
 
 import contextlib
@@ -20,15 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.infra import _hand_to_rabbitmq_user, free_port
+from tests.infra import free_port, local_node_environment
 
 CTL_TIMEOUT_S = 60
 QUEUE_FIELDS = ("name", "type", "leader", "members", "online", "arguments", "messages", "consumers")
+# This harness's node names, which carry the test process's pid (and nothing else's names look like them).
+NODE_NAME = re.compile(r"medic-c\d+-(?P<owner>\d+)-[0-9a-f]{8}@localhost")
 
 
 @dataclass
 class Node:
-    name: str  # e.g. medic-c1-1a2b3c4d@localhost
+    name: str  # e.g. medic-c1-4242-1a2b3c4d@localhost: node 1 of test process 4242's cluster
     port: int
     directory: Path
     env: dict[str, str] = field(default_factory=dict)  # what rabbitmq-server was started with
@@ -53,7 +56,7 @@ class RabbitCluster:
         self.directory.chmod(0o755)  # the nodes run as the `rabbitmq` user, which must reach their directories
         token = uuid.uuid4().hex[:8]
         self.nodes = [
-            Node(f"medic-c{index}-{token}@localhost", free_port(), self.directory / f"node{index}")
+            Node(f"medic-c{index}-{os.getpid()}-{token}@localhost", free_port(), self.directory / f"node{index}")
             for index in range(1, size + 1)
         ]
         self._started: list[Node] = []
@@ -68,6 +71,7 @@ class RabbitCluster:
     def start(self) -> None:
         """Start every node, then cluster nodes 2.. with node 1; tears down what it started if it fails."""
         try:
+            stop_stale_nodes()
             for node in self.nodes:
                 self._launch(node)
             for node in self.nodes:
@@ -86,20 +90,7 @@ class RabbitCluster:
 
     def _launch(self, node: Node) -> None:
         node.directory.mkdir(parents=True)
-        (node.directory / "enabled_plugins").write_text("[].\n")
-        (node.directory / "rabbitmq.conf").write_text(f"listeners.tcp.1 = 127.0.0.1:{node.port}\n")
-        _hand_to_rabbitmq_user(node.directory)
-        node.env = {
-            **os.environ,
-            "RABBITMQ_NODENAME": node.name,
-            "RABBITMQ_NODE_PORT": str(node.port),
-            "RABBITMQ_DIST_PORT": str(free_port()),
-            "RABBITMQ_CONFIG_FILE": str(node.directory / "rabbitmq.conf"),
-            "RABBITMQ_MNESIA_BASE": str(node.directory / "mnesia"),
-            "RABBITMQ_LOG_BASE": str(node.directory / "log"),
-            "RABBITMQ_ENABLED_PLUGINS_FILE": str(node.directory / "enabled_plugins"),
-            "RABBITMQ_PID_FILE": str(node.directory / "pid"),
-        }
+        node.env = local_node_environment(node.name, node.port, node.directory)
         self._started.append(node)
         self._run_server(node)
 
@@ -132,9 +123,11 @@ class RabbitCluster:
     def kill(self, node: Node) -> None:
         """End the node's VM with SIGKILL, as a crash or a lost machine would; returns once it is gone."""
         pid = _pid(node)
+        if not _is_node(pid, node.name):
+            raise RuntimeError(f"{node.name} is not running (pid {pid} is not its VM)")
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 30
-        while _exists(pid):
+        while _is_node(pid, node.name):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{node.name} (pid {pid}) still running after SIGKILL")
             time.sleep(0.1)
@@ -167,7 +160,7 @@ class RabbitCluster:
     def heal(self) -> None:
         """Start again any node that was killed, and the application on any node where it is stopped."""
         for node in self.nodes:
-            if not _exists(_pid(node)):
+            if not _is_node(_pid(node), node.name):
                 self.relaunch(node)
             elif not self.app_running(node):
                 self.start_app(node)
@@ -225,13 +218,18 @@ class LeaderWatch:
         try:
             output, _ = self.process.communicate(timeout=self.timeout_s + 30)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.communicate()
+            self.stop()
             raise
         found = re.search(r"\{'?([^',{}]+)'?,(\d+)\}", output)
         if self.process.returncode != 0 or found is None:
             raise AssertionError(f"no new leader: {output}")
         return found.group(1), int(found.group(2)) / 1000
+
+    def stop(self) -> None:
+        """End the watch if it is still running (the test failed before its result). Idempotent."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
 
 
 def _pid(node: Node) -> int:
@@ -251,10 +249,62 @@ def _exists(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except PermissionError:
+        return True
     stat = Path(f"/proc/{pid}/stat")
     return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def _environment(pid: int) -> dict[str, str]:
+    """A process's environment as it was started ({} if it is gone, a zombie, or not ours to read)."""
+    try:
+        entries = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return {}
+    return {key: value for key, _, value in (entry.partition("=") for entry in entries) if key}
+
+
+def _arguments(pid: int) -> list[str]:
+    """A process's command line ([] if it is gone, or a zombie)."""
+    try:
+        text = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return []
+    return text.split("\0")[:-1]  # each argument ends with a NUL
+
+
+def _is_node(pid: int, name: str) -> bool:
+    """Whether process `pid` is node `name`'s VM, not another process that has the pid of a VM that died.
+
+    The node's name is in the VM's command line on some RabbitMQ versions; on others (3.12 on), only in its
+    environment, as RABBITMQ_NODENAME."""
+    return name in _arguments(pid) or _environment(pid).get("RABBITMQ_NODENAME") == name
+
+
 def _kill_node(node: Node) -> None:
     with contextlib.suppress(OSError, ValueError):
-        os.kill(int((node.directory / "pid").read_text().strip()), signal.SIGKILL)
+        pid = int((node.directory / "pid").read_text().strip())
+        if _is_node(pid, node.name):
+            os.kill(pid, signal.SIGKILL)
+
+
+def stop_stale_nodes() -> None:
+    """Kill the nodes an earlier run left (its test process killed outright, so no shutdown) and delete their
+    directories: only this harness's nodes (NODE_NAME) whose test process is gone, never another node."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        # Only VMs: epmd, which serves every node, and the VMs' helpers have the node's environment too.
+        if not Path(next(iter(_arguments(pid)), "")).name.startswith("beam"):
+            continue
+        environment = _environment(pid)
+        stale = NODE_NAME.fullmatch(environment.get("RABBITMQ_NODENAME", ""))
+        if stale is None or _exists(int(stale["owner"])):
+            continue  # not this harness's node, or one a running test process uses
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        # Its cluster's directory: <tmp>/medic-cluster-…/node<i>/mnesia.
+        directory = Path(environment.get("RABBITMQ_MNESIA_BASE", "/")).parent.parent
+        if directory.parent == Path(tempfile.gettempdir()) and directory.name.startswith("medic-cluster-"):
+            shutil.rmtree(directory, ignore_errors=True)

@@ -14,7 +14,7 @@ from medic.shared.consumer_broker import ConsumerBroker
 from medic.shared.publisher import OutgoingEvent, RabbitEventPublisher
 from medic.shared.settings import ServiceSettings
 from medic.shared.topology import Topology
-from tests.cluster.rabbit_cluster import RabbitCluster
+from tests.cluster.rabbit_cluster import LeaderWatch, RabbitCluster
 from tests.conftest import DatabaseUrls
 from tests.support import FAST_FAILURE_HANDLING, PROBE_EVENT, envelope_bytes, eventually
 from tests.test_consumer_broker import Probe, probe_database
@@ -62,8 +62,10 @@ async def test_the_topology_is_replicated_over_the_three_nodes(
     settings = ServiceSettings(RABBITMQ_URLS=",".join(cluster.urls), BROKER_NAMESPACE=namespace)
     async with probe_database(sqlite_urls("probe")) as probe:
         broker = ConsumerBroker(probe.consumer(), settings)
-        await broker.start()
-        await broker.stop()
+        try:
+            await broker.start()
+        finally:
+            await broker.stop()
 
     topology = Topology(namespace)
     nodes = {node.name for node in cluster.nodes}
@@ -88,29 +90,33 @@ async def test_publisher_and_consumer_carry_on_when_the_queue_leader_stops(
     queue = Topology(namespace).consumer_queue_name("probe")
     async with probe_database(sqlite_urls("probe")) as probe:
         broker = ConsumerBroker(probe.consumer(), settings)
-        await broker.start()
-        steady = SteadyPublisher(RabbitEventPublisher(cluster.urls, Topology(namespace), timeout_s=3))
-        publishing = asyncio.create_task(steady.run())
         try:
-            await asyncio.sleep(2)
-            leader = cluster.node(await asyncio.to_thread(cluster.queue_leader, queue))
-            watch = cluster.watch_leader(queue, old=leader.name, via=next(n for n in cluster.nodes if n is not leader))
-            await asyncio.sleep(1.5)  # the watch's CLI start-up
-            await asyncio.to_thread(cluster.stop_app, leader)
-            new_leader, _ = await asyncio.to_thread(watch.result)
-            await asyncio.sleep(3)
-            await asyncio.to_thread(cluster.start_app, leader)
-            second = cluster.node(new_leader)
-            await asyncio.to_thread(cluster.stop_app, second)
-            await asyncio.sleep(5)
-            await asyncio.to_thread(cluster.start_app, second)
-            before = len(steady.confirmed)
-            await eventually(lambda: _at_least(steady, before + 50), timeout_s=30)
-        finally:
-            steady.stop()
-            await publishing
-            await steady.publisher.close()
-        try:
+            await broker.start()
+            steady = SteadyPublisher(RabbitEventPublisher(cluster.urls, Topology(namespace), timeout_s=3))
+            publishing = asyncio.create_task(steady.run())
+            watch: LeaderWatch | None = None
+            try:
+                await asyncio.sleep(2)
+                leader = cluster.node(await asyncio.to_thread(cluster.queue_leader, queue))
+                witness = next(n for n in cluster.nodes if n is not leader)
+                watch = cluster.watch_leader(queue, old=leader.name, via=witness)
+                await asyncio.sleep(1.5)  # the watch's CLI start-up
+                await asyncio.to_thread(cluster.stop_app, leader)
+                new_leader, _ = await asyncio.to_thread(watch.result)
+                await asyncio.sleep(3)
+                await asyncio.to_thread(cluster.start_app, leader)
+                second = cluster.node(new_leader)
+                await asyncio.to_thread(cluster.stop_app, second)
+                await asyncio.sleep(5)
+                await asyncio.to_thread(cluster.start_app, second)
+                before = len(steady.confirmed)
+                await eventually(lambda: _at_least(steady, before + 50), timeout_s=30)
+            finally:
+                if watch is not None:
+                    watch.stop()
+                steady.stop()
+                await publishing
+                await steady.publisher.close()
             confirmed = sorted(n for n, _ in steady.confirmed)
             await eventually(lambda: _applied(probe, len(confirmed)), timeout_s=30)
             applied = await probe.applied()

@@ -173,14 +173,18 @@ async def take_away(cluster: RabbitCluster, node: Node, how: str, why: str, queu
     led = [queue for queue in queues if await asyncio.to_thread(cluster.queue_leader, queue) == node.name]
     witness = next(other for other in cluster.nodes if other is not node)
     watches = {queue: cluster.watch_leader(queue, old=node.name, via=witness) for queue in led}
-    await asyncio.sleep(1.5)  # the watches' CLI start-up
-    stopped_at = datetime.now(UTC)
-    await asyncio.to_thread(cluster.stop_app if how == "stop_app" else cluster.kill, node)
-    failover = Failover(node.name, how, why, stopped_at)
-    for queue, watch in watches.items():
-        leader, at = await asyncio.to_thread(watch.result)
-        failover.elections[queue] = (leader, at - stopped_at.timestamp())
-    return failover
+    try:
+        await asyncio.sleep(1.5)  # the watches' CLI start-up
+        stopped_at = datetime.now(UTC)
+        await asyncio.to_thread(cluster.stop_app if how == "stop_app" else cluster.kill, node)
+        failover = Failover(node.name, how, why, stopped_at)
+        for queue, watch in watches.items():
+            leader, at = await asyncio.to_thread(watch.result)
+            failover.elections[queue] = (leader, at - stopped_at.timestamp())
+        return failover
+    finally:
+        for watch in watches.values():
+            watch.stop()
 
 
 async def bring_back(cluster: RabbitCluster, failover: Failover) -> None:

@@ -5,7 +5,6 @@ import asyncio
 import email
 import itertools
 import json
-import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
@@ -22,6 +21,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from medic.shared.auth import Role, issue_token
 from medic.shared.settings import ServiceSettings
+from tests import support
 from tests.infra import free_port
 from tests.replicas.processes import ReplicaSet
 
@@ -84,15 +84,8 @@ def _query(params: dict[str, Any]) -> str:
 async def eventually(
     check: Callable[[], Awaitable[T]], what: str, *, timeout_s: float = 30, interval_s: float = 0.3
 ) -> T:
-    """Poll `check` until it returns a truthy value; fail saying `what` was awaited, and the last value."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = await check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout_s:.0f}s: {what}; last value: {value!r}")
-        await asyncio.sleep(interval_s)
+    """tests.support.eventually, saying what was awaited, at a pace for requests to replicas."""
+    return await support.eventually(check, timeout_s=timeout_s, interval_s=interval_s, what=what)
 
 
 @dataclass

@@ -20,11 +20,8 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import aio_pika
-
 from medic.shared.serve import PARENT_LIFELINE_ENV
-from medic.shared.topology import Topology, delete_namespace
-from tests.infra import free_port, fresh_database_url
+from tests.infra import delete_broker_namespace, free_port, fresh_database_url
 from tests.make_run import MAKE_VARIABLES, SERVICES
 from tests.support import FAST_FAILURE_HANDLING
 
@@ -257,18 +254,6 @@ async def postgres_databases(directory: Path) -> AsyncIterator[dict[str, str]]:
         }
 
 
-async def delete_broker_namespace(rabbitmq_urls: Sequence[str], namespace: str) -> None:
-    """Delete the namespace's exchanges and queues on the first broker that answers."""
-    for url in rabbitmq_urls:
-        try:
-            connection = await aio_pika.connect(url, timeout=5)
-        except Exception:
-            continue
-        async with connection:
-            await delete_namespace(await connection.channel(), Topology(namespace), SERVICES)
-        return
-
-
 @contextlib.asynccontextmanager
 async def running_replicas(
     directory: Path,
@@ -295,4 +280,4 @@ async def running_replicas(
             yield replica_set
         finally:
             await asyncio.to_thread(replica_set.stop)
-            await delete_broker_namespace(rabbitmq_urls, namespace)
+            await delete_broker_namespace(rabbitmq_urls, namespace, SERVICES)
