@@ -64,6 +64,10 @@ class Across:
         assert response.is_success, f"{method} {service}{path}: {response.status_code} {response.text[:500]}"
         return response.json() if response.content else None
 
+    async def create(self, bearer: str | None, service: str, path: str, body: Any) -> str:
+        """POST `body` and return the new resource's id."""
+        return str((await self.call(bearer, service, path, body))["id"])
+
     async def pages(self, bearer: str, service: str, path: str, **params: Any) -> list[dict[str, Any]]:
         """Every item of a cursor-paged list (`items`, `next_cursor`, and `has_more` where the route has it)."""
         items: list[dict[str, Any]] = []

@@ -69,65 +69,51 @@ class Done:
 
 
 async def cap_year(api: Across, mail_dir: Path, done: Done) -> None:
-    cohort = (
-        await api.call(
-            LEAD,
-            PROJECTS,
-            "/cohorts",
-            {"academic_year": academic_year("-"), "placement_start": days(28), "placement_end": days(95)},
-        )
-    )["id"]
-    practice = (
-        await api.call(
-            LEAD, PROJECTS, "/practices", {"name": "Canal Side Surgery", "ods_code": "E85001", "area": "Hammersmith"}
-        )
-    )["id"]
-    tutor = (
-        await api.call(
-            LEAD,
-            PROJECTS,
-            "/supervisors",
-            {"user_id": "dr.ahmed", "name": "Dr Ahmed", "email": "ahmed@nhs.example", "practice_ids": [practice]},
-        )
-    )["id"]
-    sam = (
-        await api.call(
-            LEAD,
-            PROJECTS,
-            "/students",
-            {"university_id": "2301234", "name": "Sam Okafor", "email": "sam@student.example.ac.uk"},
-        )
-    )["id"]
-    alex = (
-        await api.call(
-            LEAD,
-            PROJECTS,
-            "/students",
-            {"university_id": "2301235", "name": "Alex Chen", "email": "alex@student.example.ac.uk"},
-        )
-    )["id"]
-    group = (
-        await api.call(
-            LEAD,
-            PROJECTS,
-            "/groups",
-            {
-                "cohort_id": cohort,
-                "practice_id": practice,
-                "name": "A1",
-                "student_ids": [sam, alex],
-                "supervisor_ids": [tutor],
-            },
-        )
-    )["id"]
-    partner = (
-        await api.call(
-            LEAD,
-            PROJECTS,
-            "/partners",
-            {"name": "Riverside Food Bank", "kind": "charity", "contact_email": "hello@riverside.example"},
-        )
-    )["id"]
+    cohort = await api.create(
+        LEAD,
+        PROJECTS,
+        "/cohorts",
+        {"academic_year": academic_year("-"), "placement_start": days(28), "placement_end": days(95)},
+    )
+    practice = await api.create(
+        LEAD, PROJECTS, "/practices", {"name": "Canal Side Surgery", "ods_code": "E85001", "area": "Hammersmith"}
+    )
+    tutor = await api.create(
+        LEAD,
+        PROJECTS,
+        "/supervisors",
+        {"user_id": "dr.ahmed", "name": "Dr Ahmed", "email": "ahmed@nhs.example", "practice_ids": [practice]},
+    )
+    sam = await api.create(
+        LEAD,
+        PROJECTS,
+        "/students",
+        {"university_id": "2301234", "name": "Sam Okafor", "email": "sam@student.example.ac.uk"},
+    )
+    alex = await api.create(
+        LEAD,
+        PROJECTS,
+        "/students",
+        {"university_id": "2301235", "name": "Alex Chen", "email": "alex@student.example.ac.uk"},
+    )
+    group = await api.create(
+        LEAD,
+        PROJECTS,
+        "/groups",
+        {
+            "cohort_id": cohort,
+            "practice_id": practice,
+            "name": "A1",
+            "student_ids": [sam, alex],
+            "supervisor_ids": [tutor],
+        },
+    )
+    partner = await api.create(
+        LEAD,
+        PROJECTS,
+        "/partners",
+        {"name": "Riverside Food Bank", "kind": "charity", "contact_email": "hello@riverside.example"},
+    )
     done.partners.append(partner)
     await api.call(
         LEAD,
@@ -147,14 +133,12 @@ async def cap_year(api: Across, mail_dir: Path, done: Done) -> None:
     tutor_t = token(Role.SUPERVISOR, user="dr.ahmed")
     partner_t = token(Role.PARTNER, user="p.jones", partner=uuid.UUID(partner))
 
-    project = (
-        await api.call(
-            sam_t,
-            PROJECTS,
-            "/projects",
-            {"group_id": group, "title": "Cooking on a budget", "topic": "nutrition", "partner_ids": [partner]},
-        )
-    )["id"]
+    project = await api.create(
+        sam_t,
+        PROJECTS,
+        "/projects",
+        {"group_id": group, "title": "Cooking on a budget", "topic": "nutrition", "partner_ids": [partner]},
+    )
     proposal = {
         "title": "Cooking on a budget",
         "topic": "nutrition",
@@ -284,37 +268,33 @@ async def outreach(api: Across, done: Done) -> None:
         method="PUT",
     )
 
-    term = (
-        await api.call(
-            LEAD,
-            OUTREACH,
-            "/primary/terms",
-            {
-                "name": "This term",
-                "academic_year": academic_year("/"),
-                "starts_on": today().isoformat(),
-                "ends_on": days(30),
-            },
-        )
-    )["id"]
-    session = (
-        await api.call(
-            LEAD,
-            OUTREACH,
-            "/primary/sessions",
-            {
-                "term_id": term,
-                "urn": "100000",
-                "date": today().isoformat(),
-                "starts_at": "09:30",
-                "ends_at": "10:30",
-                "year_group": "year_3",
-                "topic_id": "healthy_eating",
-                "level": "core",
-                "student_ids": ["2301234", "2301235"],
-            },
-        )
-    )["id"]
+    term = await api.create(
+        LEAD,
+        OUTREACH,
+        "/primary/terms",
+        {
+            "name": "This term",
+            "academic_year": academic_year("/"),
+            "starts_on": today().isoformat(),
+            "ends_on": days(30),
+        },
+    )
+    session = await api.create(
+        LEAD,
+        OUTREACH,
+        "/primary/sessions",
+        {
+            "term_id": term,
+            "urn": "100000",
+            "date": today().isoformat(),
+            "starts_at": "09:30",
+            "ends_at": "10:30",
+            "year_group": "year_3",
+            "topic_id": "healthy_eating",
+            "level": "core",
+            "student_ids": ["2301234", "2301235"],
+        },
+    )
     at = f"/primary/sessions/{session}"
     assert (await api.call(LEAD, OUTREACH, f"{at}/actions/review_plan", {}))["state"] == "plan_reviewed"
     for student in ("2301234", "2301235"):
@@ -396,24 +376,22 @@ async def outreach(api: Across, done: Done) -> None:
     assert summary["delivered"] == {"sessions": 1, "pupils": 28, "classes": 1}, summary
 
     # 3. WATCCH: a cycle of 2 places; four public applications
-    cycle = (
-        await api.call(
-            LEAD,
-            OUTREACH,
-            "/watcch/cycles",
-            {
-                "name": f"WATCCH {academic_year('/')}",
-                "academic_year": academic_year("/"),
-                "capacity": 2,
-                "applications_open_on": days(-30),
-                "applications_close_on": days(30),
-                "programme_starts_on": days(PROGRAMME_STARTS),
-                "programme_ends_on": days(PROGRAMME_ENDS),
-                "year_groups": ["year_12"],
-                "questions": ["Why are you interested in a career in healthcare?"],
-            },
-        )
-    )["id"]
+    cycle = await api.create(
+        LEAD,
+        OUTREACH,
+        "/watcch/cycles",
+        {
+            "name": f"WATCCH {academic_year('/')}",
+            "academic_year": academic_year("/"),
+            "capacity": 2,
+            "applications_open_on": days(-30),
+            "applications_close_on": days(30),
+            "programme_starts_on": days(PROGRAMME_STARTS),
+            "programme_ends_on": days(PROGRAMME_ENDS),
+            "year_groups": ["year_12"],
+            "questions": ["Why are you interested in a career in healthcare?"],
+        },
+    )
     done.cycle = cycle
     assert (await api.call(LEAD, OUTREACH, f"/watcch/cycles/{cycle}/open", method="POST"))["status"] == "open"
     for given, postcode, indicators in (
@@ -468,22 +446,20 @@ async def outreach(api: Across, done: Done) -> None:
 
     # 4. A workshop yesterday: registrations and attendance
     yesterday = (today() - timedelta(days=1)).isoformat()
-    workshop = (
-        await api.call(
-            LEAD,
-            OUTREACH,
-            "/activities",
-            {
-                "cycle_id": cycle,
-                "kind": "workshop",
-                "title": "Personal statements that work",
-                "starts_at": f"{yesterday}T10:00:00Z",
-                "ends_at": f"{yesterday}T15:30:00Z",
-                "place": "Lecture theatre 2",
-                "capacity": 20,
-            },
-        )
-    )["id"]
+    workshop = await api.create(
+        LEAD,
+        OUTREACH,
+        "/activities",
+        {
+            "cycle_id": cycle,
+            "kind": "workshop",
+            "title": "Personal statements that work",
+            "starts_at": f"{yesterday}T10:00:00Z",
+            "ends_at": f"{yesterday}T15:30:00Z",
+            "place": "Lecture theatre 2",
+            "capacity": 20,
+        },
+    )
     for participant in (pa, pc):
         await api.call(LEAD, OUTREACH, f"/activities/{workshop}/registrations", {"participant_id": participant})
     await api.call(
@@ -494,20 +470,18 @@ async def outreach(api: Across, done: Done) -> None:
     )
 
     # 5. A pre/post questionnaire
-    survey = (
-        await api.call(
-            LEAD,
-            OUTREACH,
-            "/surveys/questionnaires",
-            {
-                "name": "Confidence and belonging",
-                "items": [
-                    {"code": "know_how_to_apply", "text": "I know how to apply to study medicine"},
-                    {"code": "belong_at_university", "text": "People like me belong at university"},
-                ],
-            },
-        )
-    )["id"]
+    survey = await api.create(
+        LEAD,
+        OUTREACH,
+        "/surveys/questionnaires",
+        {
+            "name": "Confidence and belonging",
+            "items": [
+                {"code": "know_how_to_apply", "text": "I know how to apply to study medicine"},
+                {"code": "belong_at_university", "text": "People like me belong at university"},
+            ],
+        },
+    )
     for participant, kind, know, belong in (
         (pa, "pre", 2, 3),
         (pc, "pre", 1, 2),
@@ -614,20 +588,18 @@ async def safeguarding(api: Across, done: Done) -> None:
     assert all(s["valid"] for s in scopes if s["scope"] in ("taking_part", "mentoring")), scopes
 
     # 3. Mentoring
-    programme = (
-        await api.call(
-            LEAD,
-            OUTREACH,
-            "/mentoring/programmes",
-            {
-                "cycle_id": done.cycle,
-                "name": "WATCCH mentoring",
-                "starts_on": days(PROGRAMME_STARTS),
-                "ends_on": days(PROGRAMME_ENDS),
-                "interests": ["surgery", "general_practice", "applying_to_medicine"],
-            },
-        )
-    )["id"]
+    programme = await api.create(
+        LEAD,
+        OUTREACH,
+        "/mentoring/programmes",
+        {
+            "cycle_id": done.cycle,
+            "name": "WATCCH mentoring",
+            "starts_on": days(PROGRAMME_STARTS),
+            "ends_on": days(PROGRAMME_ENDS),
+            "interests": ["surgery", "general_practice", "applying_to_medicine"],
+        },
+    )
     evening = [{"weekday": "tuesday", "part_of_day": "evening"}]
     for student in ("2301234", "2301236"):
         await api.call(
@@ -654,14 +626,12 @@ async def safeguarding(api: Across, done: Done) -> None:
         json={"programme_id": programme, "mentor_id": "2301236", "participant_id": pa},
     )
     assert refused.status_code == 409, refused.text
-    match = (
-        await api.call(
-            LEAD,
-            OUTREACH,
-            "/mentoring/matches",
-            {"programme_id": programme, "mentor_id": "2301234", "participant_id": pa},
-        )
-    )["id"]
+    match = await api.create(
+        LEAD,
+        OUTREACH,
+        "/mentoring/matches",
+        {"programme_id": programme, "mentor_id": "2301234", "participant_id": pa},
+    )
     sam_t = token(Role.STUDENT, user="2301234")
     assert (await api.call(sam_t, OUTREACH, f"/mentoring/matches/{match}/actions/accept", method="POST"))[
         "state"
@@ -708,14 +678,12 @@ async def safeguarding(api: Across, done: Done) -> None:
 
 
 async def webhooks(api: Across, receiver: WebhookReceiver, done: Done) -> None:
-    partner = (
-        await api.call(
-            LEAD,
-            PROJECTS,
-            "/partners",
-            {"name": "Northside Youth Trust", "kind": "charity", "contact_email": "tech@northside.example"},
-        )
-    )["id"]
+    partner = await api.create(
+        LEAD,
+        PROJECTS,
+        "/partners",
+        {"name": "Northside Youth Trust", "kind": "charity", "contact_email": "tech@northside.example"},
+    )
     done.partners.append(partner)
     nyt = done.partner_token = token(Role.PARTNER, partner=uuid.UUID(partner))
     catalogue = await api.call(None, NOTIFICATIONS, "/webhooks/event-types")
@@ -755,14 +723,12 @@ async def webhooks(api: Across, receiver: WebhookReceiver, done: Done) -> None:
     await eventually(lambda: verified(2), "the test event delivered, signed by the old secret too")
 
     # 5. An endpoint answering 410 Gone is disabled at once, and people are emailed
-    done.retired_endpoint = (
-        await api.call(
-            nyt,
-            NOTIFICATIONS,
-            "/webhooks/endpoints",
-            {"url": f"{receiver.url}/retired", "event_types": ["agreement.added.v1"]},
-        )
-    )["id"]
+    done.retired_endpoint = await api.create(
+        nyt,
+        NOTIFICATIONS,
+        "/webhooks/endpoints",
+        {"url": f"{receiver.url}/retired", "event_types": ["agreement.added.v1"]},
+    )
     await api.call(
         LEAD,
         PROJECTS,
@@ -786,23 +752,19 @@ async def due_timers(api: Across, done: Done) -> None:
     """Things whose timers are due at once: a cohort whose projects missed a milestone yesterday and have one in three
     days; a participant's consents ending in five days (inside the 14-day reminder); training ending in ten days."""
     start = today() - timedelta(days=30)
-    cohort = (
-        await api.call(
-            LEAD,
-            PROJECTS,
-            "/cohorts",
-            {
-                "academic_year": academic_year("-", ago=1),  # one cohort a year: the CAP year has this one
-                "placement_start": start.isoformat(),
-                "placement_end": (start + timedelta(days=70)).isoformat(),
-            },
-        )
-    )["id"]
-    practice = (
-        await api.call(
-            LEAD, PROJECTS, "/practices", {"name": "Timers Surgery", "ods_code": "E85999", "area": "Hackney"}
-        )
-    )["id"]
+    cohort = await api.create(
+        LEAD,
+        PROJECTS,
+        "/cohorts",
+        {
+            "academic_year": academic_year("-", ago=1),  # one cohort a year: the CAP year has this one
+            "placement_start": start.isoformat(),
+            "placement_end": (start + timedelta(days=70)).isoformat(),
+        },
+    )
+    practice = await api.create(
+        LEAD, PROJECTS, "/practices", {"name": "Timers Surgery", "ods_code": "E85999", "area": "Hackney"}
+    )
     await api.call(
         LEAD,
         PROJECTS,
@@ -811,22 +773,18 @@ async def due_timers(api: Across, done: Done) -> None:
     )
     for n in range(3):
         university_id = f"29000{n}"
-        student = (
-            await api.call(
-                LEAD,
-                PROJECTS,
-                "/students",
-                {"university_id": university_id, "name": f"Timer {n}", "email": f"timer{n}@student.example.ac.uk"},
-            )
-        )["id"]
-        group = (
-            await api.call(
-                LEAD,
-                PROJECTS,
-                "/groups",
-                {"cohort_id": cohort, "practice_id": practice, "name": f"T{n}", "student_ids": [student]},
-            )
-        )["id"]
+        student = await api.create(
+            LEAD,
+            PROJECTS,
+            "/students",
+            {"university_id": university_id, "name": f"Timer {n}", "email": f"timer{n}@student.example.ac.uk"},
+        )
+        group = await api.create(
+            LEAD,
+            PROJECTS,
+            "/groups",
+            {"cohort_id": cohort, "practice_id": practice, "name": f"T{n}", "student_ids": [student]},
+        )
         project = await api.call(
             token(Role.STUDENT, user=university_id),
             PROJECTS,
