@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import DateTime, event, text
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
 from medic.shared.settings import ServiceSettings
@@ -70,6 +70,14 @@ def service_engine(settings: ServiceSettings) -> AsyncEngine:
     return create_engine(
         settings.database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
     )
+
+
+async def lock_until_commit(connection: AsyncConnection, key: int) -> None:
+    """Wait for, then hold until this transaction ends, the PostgreSQL advisory lock `key` (any fixed 64-bit number
+    naming one critical section, the same in every process): one replica at a time runs what follows. Nothing on
+    SQLite, which has a single writer already."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 async def ping(engine: AsyncEngine) -> None:

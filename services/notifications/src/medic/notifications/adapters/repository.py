@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic.notifications.adapters.orm import event_log
 from medic.notifications.domain.model import EventLogQuery, LoggedEvent, as_utc
+from medic.shared.db import lock_until_commit
 
 EVENT_LOG_APPEND_LOCK = 0x6D656469636C6F67  # any fixed 64-bit key, the same in every process
 
@@ -20,11 +21,9 @@ class EventLogRepository:
     async def add(self, event: LoggedEvent) -> bool:
         """Append an event; False if its id is already in the log (nothing is written then)."""
         postgresql = self._connection.dialect.name == "postgresql"
-        if postgresql:
-            # Concurrent consumers would otherwise commit `seq` values out of order, and a reader paging by
-            # `seq` could pass one that commits a moment later. Held to commit, this lock makes commit
-            # order `seq` order. (SQLite has a single writer already.)
-            await self._connection.execute(select(func.pg_advisory_xact_lock(EVENT_LOG_APPEND_LOCK)))
+        # Concurrent consumers would otherwise commit `seq` values out of order, and a reader paging by `seq` could
+        # pass one that commits a moment later. Held to commit, this lock makes commit order `seq` order.
+        await lock_until_commit(self._connection, EVENT_LOG_APPEND_LOCK)
         insert = pg_insert if postgresql else sqlite_insert
         statement = (
             insert(event_log)

@@ -5,7 +5,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from medic.outreach.adapters.orm_area_indicators import (
@@ -18,6 +18,7 @@ from medic.outreach.adapters.orm_area_indicators import (
 from medic.outreach.domain.area_indicators import AreaIndicatorValue, Areas, Edition, Geography
 from medic.outreach.domain.indicators import AreaMeasure
 from medic.shared.contracts.outreach.indicators import AreaDataset
+from medic.shared.db import lock_until_commit
 
 IN_LIST = 500  # bounded IN lists
 # Any fixed 64-bit key, the same in every process: one load of lookup files at a time, whichever replica runs it.
@@ -53,8 +54,7 @@ class AreaIndicatorRepository:
     async def lock_loading(self) -> None:
         """Until this transaction ends, no other load of lookup files runs (two replicas starting together on a
         fresh database both load the samples: the second then finds each edition loaded). SQLite has one writer."""
-        if self._connection.dialect.name == "postgresql":
-            await self._connection.execute(select(func.pg_advisory_xact_lock(LOOKUP_LOAD_LOCK)))
+        await lock_until_commit(self._connection, LOOKUP_LOAD_LOCK)
 
     async def editions(self) -> list[Edition]:
         query = select(area_lookup_editions).order_by(area_lookup_editions.c.dataset, area_lookup_editions.c.edition)
