@@ -4,9 +4,7 @@ from the log); slow ones are dropped."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -23,25 +21,10 @@ from medic.shared.consumer import EventConsumer, Subscription
 from medic.shared.events import RawEnvelope
 from medic.shared.topology import ALL_EVENTS
 from medic.shared.uow import UnitOfWork
+from services.notifications.tests.event_log_support import logged
 
 if TYPE_CHECKING:  # conftest is not importable at run time (--import-mode=importlib); fixtures hand these out
     from services.notifications.tests.conftest import DeliverTo, EnvelopeFactory, ServiceWith
-
-
-def logged(type: str = "projects.partner.registered.v1", **overrides: Any) -> LoggedEvent:
-    values: dict[str, Any] = {
-        "id": uuid.uuid4(),
-        "type": type,
-        "source": "/services/projects",
-        "subject": None,
-        "time": datetime.now(UTC),
-        "correlation_id": uuid.uuid4(),
-        "causation_id": None,
-        "received_at": datetime.now(UTC),
-        "data": {},
-    }
-    values.update(overrides)
-    return LoggedEvent(**values)
 
 
 async def nothing_pending(subscription: StreamSubscription) -> bool:

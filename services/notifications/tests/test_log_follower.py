@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 
 import pytest
 
@@ -13,22 +11,7 @@ from medic.notifications.adapters.broadcaster import EventBroadcaster, StreamSub
 from medic.notifications.domain.model import EventFilter, LoggedEvent
 from medic.notifications.service_layer import log_follower as log_follower_module
 from medic.notifications.service_layer.log_follower import LogFollower
-
-
-def entry(seq: int, type: str = "projects.partner.registered.v1") -> LoggedEvent:
-    now = datetime.now(UTC)
-    return LoggedEvent(
-        id=uuid.uuid4(),
-        type=type,
-        source="/services/projects",
-        subject=None,
-        time=now,
-        correlation_id=uuid.uuid4(),
-        causation_id=None,
-        received_at=now,
-        data={},
-        seq=seq,
-    )
+from services.notifications.tests.event_log_support import logged
 
 
 class FakeLog:
@@ -44,7 +27,7 @@ class FakeLog:
 
     def append(self, count: int = 1, **fields: str) -> list[LoggedEvent]:
         start = self.entries[-1].seq if self.entries and self.entries[-1].seq else 0
-        added = [entry(start + n + 1, **fields) for n in range(count)]
+        added = [logged(seq=start + n + 1, **fields) for n in range(count)]
         self.entries += added
         return added
 

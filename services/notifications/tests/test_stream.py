@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import uuid
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import httpx
@@ -18,9 +16,9 @@ from starlette.requests import ClientDisconnect
 
 from medic.notifications.adapters.broadcaster import EventBroadcaster
 from medic.notifications.bootstrap import NotificationsService, build, streams_end_on_exit_signal
-from medic.notifications.domain.model import LoggedEvent
 from medic.notifications.entrypoints.http import events
 from medic.notifications.settings import NotificationsSettings
+from services.notifications.tests.event_log_support import logged
 
 if TYPE_CHECKING:  # conftest is not importable at run time (--import-mode=importlib); fixtures hand these out
     from services.notifications.tests.conftest import DeliverTo, EnvelopeFactory, ServiceWith, SseCall
@@ -34,21 +32,6 @@ def _messages(body: str) -> list[dict[str, str]]:
         if fields:
             messages.append(fields)
     return messages
-
-
-def _logged() -> LoggedEvent:
-    now = datetime.now(UTC)
-    return LoggedEvent(
-        id=uuid.uuid4(),
-        type="projects.partner.registered.v1",
-        source="/services/projects",
-        subject=None,
-        time=now,
-        correlation_id=uuid.uuid4(),
-        causation_id=None,
-        received_at=now,
-        data={},
-    )
 
 
 async def test_committed_events_are_streamed_as_server_sent_events(
@@ -208,7 +191,7 @@ async def test_a_dropped_subscriber_s_stream_ends(
     service = await service_with(NOTIFICATIONS_STREAM_QUEUE_SIZE=1)
     stream = sse(service.app, "/events/stream", headers=ops)
     await stream.start()
-    service.broadcaster.publish([_logged(), _logged()])  # two at once into a queue of one
+    service.broadcaster.publish([logged(), logged()])  # two at once into a queue of one
     await stream.read_to_end(timeout_s=2)
     assert stream.finished
     assert service.broadcaster.subscriber_count == 0
